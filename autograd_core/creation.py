@@ -1,0 +1,177 @@
+"""Creating tensors: `tensor`, `from_numpy`, `zeros`, `ones`, `full`, `arange`, ...
+
+Python floats become the default dtype (float32), Python ints int64 and bools
+bool, as in torch; a numpy array keeps its own dtype.
+"""
+import numbers
+
+import numpy as np
+
+from . import dtypes
+
+
+def _infer_dtype(data):
+    """torch's dtype for nested Python data: bool < int64 < default float."""
+    kinds = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif hasattr(item, "_data"):
+            kinds.add(item._data.dtype.kind)
+        elif isinstance(item, (bool, np.bool_)):
+            kinds.add("b")
+        elif isinstance(item, numbers.Integral):
+            kinds.add("i")
+        elif isinstance(item, numbers.Real):
+            kinds.add("f")
+        else:
+            raise TypeError(f"tensor(): cannot make a tensor from an element of type {type(item).__name__}")
+    if "f" in kinds:
+        return dtypes.get_default_dtype()
+    if "i" in kinds or "u" in kinds:
+        return dtypes.int64
+    if "b" in kinds:
+        return dtypes.bool_
+    return dtypes.get_default_dtype()  # an empty list
+
+
+def _unwrap_nested(data):
+    if hasattr(data, "_data"):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_unwrap_nested(item) for item in data]
+    return data
+
+
+def as_array(data, dtype=None):
+    """An ndarray of `data` with torch's dtype rules (a copy of lists; arrays keep their dtype)."""
+    dtype = dtypes.as_dtype(dtype)
+    if hasattr(data, "_data"):
+        data = data._data
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        array = np.asarray(data)
+        if array.dtype not in dtypes.SUPPORTED_DTYPES and dtype is None:
+            array = array.astype(_nearest_supported(array.dtype))
+        return array if dtype is None else array.astype(dtype, copy=False)
+    inferred = _infer_dtype(data)
+    try:
+        array = np.array(_unwrap_nested(data), dtype=dtype or inferred)
+    except ValueError as error:
+        raise ValueError(f"tensor(): the nested sequence is ragged or invalid: {error}") from None
+    return array
+
+
+def _nearest_supported(dtype):
+    if dtype.kind == "f":
+        return dtypes.float64 if dtype.itemsize > 4 else dtypes.float32
+    if dtype.kind in "iu":
+        return dtypes.int64
+    if dtype.kind == "b":
+        return dtypes.bool_
+    raise TypeError(f"unsupported array dtype {dtype}; expected a float, int or bool array")
+
+
+def _new(array, requires_grad, device):
+    from .tensor import Tensor
+
+    dtypes.check_device(device)
+    tensor = Tensor._wrap(array)
+    if requires_grad:
+        tensor.requires_grad_(True)
+    return tensor
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new leaf tensor holding a copy of `data` (nested lists, numbers, arrays or tensors)."""
+    array = np.array(as_array(data, dtype), copy=True)
+    return _new(array, requires_grad, device)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like `tensor`, but shares memory with a numpy array of the right dtype."""
+    from .tensor import Tensor
+
+    if isinstance(data, Tensor) and dtype is None:
+        return data
+    return _new(as_array(data, dtype), False, device)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with `array` (its dtype kept)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
+    return _new(as_array(array), False, None)
+
+
+def _shape(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or s < 0:
+            raise ValueError(f"sizes must be non-negative integers, got {tuple(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _float_dtype(dtype):
+    return dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _new(np.zeros(_shape(size), _float_dtype(dtype)), requires_grad, device)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _new(np.ones(_shape(size), _float_dtype(dtype)), requires_grad, device)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return _new(np.empty(_shape(size), _float_dtype(dtype)), requires_grad, device)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of shape `size` filled with `fill_value` (its dtype inferred as torch does)."""
+    dtype = dtypes.as_dtype(dtype) or _infer_dtype(fill_value)
+    return _new(np.full(_shape((size,) if isinstance(size, int) else (tuple(size),)), fill_value, dtype),
+                requires_grad, device)
+
+
+def zeros_like(input, dtype=None, device=None, requires_grad=False):
+    return _new(np.zeros(input.shape, dtypes.as_dtype(dtype) or input.dtype), requires_grad, device)
+
+
+def ones_like(input, dtype=None, device=None, requires_grad=False):
+    return _new(np.ones(input.shape, dtypes.as_dtype(dtype) or input.dtype), requires_grad, device)
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    return _new(np.full(input.shape, fill_value, dtypes.as_dtype(dtype) or input.dtype), requires_grad, device)
+
+
+def empty_like(input, dtype=None, device=None, requires_grad=False):
+    return _new(np.empty(input.shape, dtypes.as_dtype(dtype) or input.dtype), requires_grad, device)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Values from `start` up to (not including) `end`; int64 if all arguments are ints."""
+    if end is None:
+        start, end = 0, start
+    args = (start, end, step)
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    inferred = dtypes.int64 if all(isinstance(a, (int, np.integer)) for a in args) else dtypes.get_default_dtype()
+    dtype = dtypes.as_dtype(dtype) or inferred
+    # Count in float64, as torch does, then cast: arange(0, 1, 0.1) has 10 elements.
+    count = int(np.ceil((end - start) / step))
+    values = start + step * np.arange(max(count, 0), dtype=np.float64)
+    return _new(values.astype(dtype), requires_grad, device)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    dtype = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
+    return _new(np.linspace(start, end, int(steps)).astype(dtype), requires_grad, device)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)

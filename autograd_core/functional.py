@@ -1,0 +1,94 @@
+"""`grad()`: gradients of outputs with respect to chosen inputs, without touching ``.grad``."""
+import numpy as np
+
+from .graph import backward_pass
+
+
+def check_output(output, caller):
+    """An output we can differentiate: a Tensor that requires grad."""
+    from .tensor import Tensor
+
+    if not isinstance(output, Tensor):
+        raise TypeError(f"{caller}: outputs must be Tensors, got {type(output).__name__}")
+    if not output._requires_grad:
+        raise RuntimeError(
+            f"{caller}: element 0 of tensors does not require grad and does not have a grad_fn "
+            "(the tensor was computed without any input that has requires_grad=True, or under no_grad())"
+        )
+
+
+def seed_gradient(output, gradient, create_graph, caller):
+    """The starting gradient dL/d(output): ones for a one-element output, else `gradient`, checked."""
+    from .tensor import Tensor
+
+    if gradient is None:
+        if output._data.size != 1:
+            raise RuntimeError(
+                f"{caller}: grad can be implicitly created only for scalar outputs; this output has "
+                f"shape {tuple(output.shape)}: pass gradient= (a tensor of that shape)"
+            )
+        seed = np.ones(output.shape, output.dtype)
+        return Tensor._wrap(seed) if create_graph else seed
+    if isinstance(gradient, Tensor):
+        values = gradient._data
+    else:
+        values = np.asarray(gradient)
+    if values.shape != output.shape:
+        raise RuntimeError(
+            f"{caller}: gradient has shape {tuple(values.shape)}, but the output has shape "
+            f"{tuple(output.shape)}; they must match"
+        )
+    if create_graph:
+        return gradient if isinstance(gradient, Tensor) else Tensor._wrap(values.astype(output.dtype))
+    return np.array(values, dtype=output.dtype, copy=True)
+
+
+def _as_list(value):
+    from .tensor import Tensor
+
+    if isinstance(value, Tensor):
+        return [value]
+    return list(value)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False,
+         materialize_grads=False):
+    """Return d(outputs)/d(inputs) (a tuple, one entry per input); ``.grad`` is left alone.
+
+    With ``create_graph=True`` the returned gradients are themselves on the tape,
+    so they can be differentiated again (Hessian-vector products, gradient penalties).
+    """
+    outputs = _as_list(outputs)
+    inputs = _as_list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    else:
+        grad_outputs = _as_list(grad_outputs) if not isinstance(grad_outputs, (list, tuple)) else list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for position, tensor in enumerate(inputs):
+        if not tensor._requires_grad:
+            raise RuntimeError(f"grad: input {position} does not require grad")
+    for output in outputs:
+        check_output(output, "grad")
+    seeds = [seed_gradient(o, g, create_graph, "grad") for o, g in zip(outputs, grad_outputs)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    captured = backward_pass(outputs, seeds, retain_graph, create_graph, inputs=inputs)
+    from .tensor import Tensor
+
+    results = []
+    for position, (tensor, value) in enumerate(zip(inputs, captured)):
+        if value is None:
+            if materialize_grads:
+                value = np.zeros(tensor.shape, tensor.dtype)
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {position} (shape {tuple(tensor.shape)}) was not used to compute the "
+                    "outputs; pass allow_unused=True to get None for it"
+                )
+            else:
+                results.append(None)
+                continue
+        results.append(value if isinstance(value, Tensor) else Tensor._wrap(np.array(value, copy=True)))
+    return tuple(results)

@@ -1,0 +1,327 @@
+"""The tape: recorded nodes and the reverse pass over them.
+
+Every differentiable operation run while grad mode is on records one `Node`.  A
+node knows its op, an increasing sequence number, the values its vector-Jacobian
+product (VJP) needs, and one *edge* per input: where the gradient for that input
+goes (the input's own node, or the input itself if it is a leaf).
+
+`backward_pass` walks the nodes reachable from the outputs in *decreasing*
+sequence order.  An op is always recorded after the ops that produced its inputs,
+so this is a valid reverse topological order, found without recursion.  A node's
+incoming gradients are summed before its VJP runs: a value used k times receives
+the sum of k contributions (the "sum over all paths" of the chain rule).
+"""
+import itertools
+import sys
+import weakref
+
+import numpy as np
+
+from . import grad_mode
+
+_sequence = itertools.count()
+
+
+class OutputRef:
+    """Marks a saved value that is the op's own output (kept as an array, not a Tensor,
+    so that an output does not keep itself alive through its node)."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+
+class Node:
+    """One recorded operation.  It is also the ``ctx`` that an op's forward and backward see.
+
+    Attributes an op may use:
+      ``save_for_backward(*values)`` in forward, ``saved_tensors`` in backward,
+      ``xp`` in backward (numpy-like namespace: arrays in a plain backward,
+      Tensors under ``create_graph=True``), ``needs_input_grad[i]``, and any
+      attribute it sets itself (``ctx.dim = dim``) for non-array parameters.
+    """
+
+    __slots__ = ("op", "seq", "edges", "saved_arrays", "saved", "create_graph", "__dict__")
+
+    # Rarely set, so class-level defaults (an instance only pays when it sets one).
+    output_count = 1          # more only for a custom Function with several outputs
+    output_shapes = None      # ((shape, dtype), ...) of the outputs, for multi-output nodes
+    output_arrays = None      # the output array(s), kept only if backward needs them
+    hooks = None              # {output index: [hook, ...]} from Tensor.register_hook
+    retained = None           # {output index: weakref to Tensor} from Tensor.retain_grad
+    released = False          # saved values were freed by a backward without retain_graph
+    version_check = None      # seam for the in-place check: (tensor, version) of saved inputs
+
+    def __init__(self, op, edges):
+        self.op = op
+        self.seq = next(_sequence)
+        self.edges = edges
+        self.saved_arrays = None
+        self.saved = None
+
+    # -- used by forward -------------------------------------------------------
+    def save_for_backward(self, *values):
+        """Keep these values for the VJP.  Inputs and outputs are recognised by identity
+        so that ``create_graph=True`` differentiates through them; anything else is a constant."""
+        self.saved_arrays = values
+
+    # -- used by backward ------------------------------------------------------
+    @property
+    def saved_tensors(self):
+        """What forward saved: arrays in a plain backward, Tensors under create_graph=True."""
+        if self.saved_arrays is None:
+            if self.released:
+                raise_freed(self)
+            return ()
+        if not self.create_graph:
+            return self.saved_arrays
+        return tuple(self._saved_as_tensor(value) for value in self.saved)
+
+    def _saved_as_tensor(self, value):
+        from .tensor import Tensor
+
+        if value.__class__ is OutputRef:
+            return Tensor._make_output(self.output_arrays[value.index], self, value.index)
+        return value
+
+    @property
+    def needs_input_grad(self):
+        """One bool per input: does a gradient flow to it?"""
+        return tuple(edge is not None for edge in self.edges)
+
+    @property
+    def xp(self):
+        from .ops import namespace
+
+        return namespace.TENSOR if self.create_graph else namespace.ARRAY
+
+    @property
+    def name(self):
+        """The op's name, as torch prints it in ``grad_fn``."""
+        return getattr(self.op, "name", None) or self.op.__name__
+
+    @property
+    def next_functions(self):
+        """The nodes (or leaf tensors) each input's gradient flows to, as in torch."""
+        return tuple(None if edge is None else (edge[0], edge[1]) for edge in self.edges)
+
+    def release(self):
+        """Drop saved arrays (after backward without retain_graph)."""
+        if self.saved_arrays is not None:
+            self.saved_arrays = None
+            self.saved = None
+            self.output_arrays = None
+            self.released = True
+
+    def register_hook(self, index, hook):
+        if self.hooks is None:
+            self.hooks = {}
+        self.hooks.setdefault(index, []).append(hook)
+
+    def __repr__(self):
+        return f"<{self.name}Backward object at {hex(id(self))}>"
+
+
+def raise_freed(node):
+    raise RuntimeError(
+        f"Trying to backward through the graph a second time (op '{node.name}'): its saved "
+        "values were freed by the first backward. Pass retain_graph=True to the first "
+        "backward() or grad() call if you need to backward through the graph again."
+    )
+
+
+class _NotRecording:
+    """The ctx handed to forward when nothing is recorded: saving is a no-op."""
+
+    saved_arrays = None
+
+    def save_for_backward(self, *values):
+        pass
+
+
+# ---------------------------------------------------------------------------
+# The reverse pass
+# ---------------------------------------------------------------------------
+def _accumulate(existing, new):
+    """Sum two gradient contributions without touching either (they may be shared)."""
+    return new if existing is None else existing + new
+
+
+def _collect_nodes(roots):
+    """All nodes reachable from `roots`, in decreasing sequence order.  Iterative, no recursion."""
+    seen = set(roots)
+    stack = list(roots)
+    order = []
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for edge in node.edges:
+            if edge is not None:
+                target = edge[0]
+                if target.__class__ is Node and target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+    order.sort(key=_sequence_of, reverse=True)
+    return order
+
+
+def _sequence_of(node):
+    return node.seq
+
+
+def _run_hooks(hooks, grad, create_graph):
+    from .tensor import Tensor
+
+    for hook in hooks:
+        wrapped = grad if create_graph else Tensor._wrap(grad)
+        result = hook(wrapped)
+        if result is not None:
+            if not isinstance(result, Tensor):
+                raise TypeError(f"a gradient hook must return a Tensor or None, got {type(result).__name__}")
+            if result.shape != grad.shape:
+                raise RuntimeError(
+                    f"hook returned a gradient of shape {result.shape}, expected {tuple(grad.shape)}"
+                )
+            grad = result if create_graph else result._data
+    return grad
+
+
+def backward_pass(outputs, output_grads, retain_graph, create_graph, inputs=None):
+    """Propagate `output_grads` from `outputs` back through the tape.
+
+    With ``inputs=None`` (``Tensor.backward``) the gradients of leaves are added to
+    their ``.grad``.  With a list of ``inputs`` (``autograd_core.grad``) nothing is
+    written to ``.grad``; the gradient reaching each input is returned instead.
+    Gradients are ndarrays in a plain pass and Tensors (recorded on the tape) under
+    ``create_graph=True``.
+    """
+    from .ops import namespace
+    from .tensor import Tensor
+
+    xp = namespace.TENSOR if create_graph else namespace.ARRAY
+    node_grads = {}     # node -> list with one summed gradient per output
+    leaf_grads = {}     # leaf tensor -> summed gradient
+    for output, grad in zip(outputs, output_grads):
+        node = output._node
+        if node is None:
+            leaf_grads[output] = _accumulate(leaf_grads.get(output), grad)
+        else:
+            slots = node_grads.setdefault(node, [None] * node.output_count)
+            slots[output._output_index] = _accumulate(slots[output._output_index], grad)
+
+    captured = None
+    wanted = {}
+    if inputs is not None:
+        captured = [None] * len(inputs)
+        for position, tensor in enumerate(inputs):
+            key = tensor if tensor._node is None else (tensor._node, tensor._output_index)
+            wanted.setdefault(key, []).append(position)
+
+    with grad_mode.set_grad_enabled(create_graph):
+        for node in _collect_nodes(list(node_grads)):
+            grads = node_grads.pop(node, None)
+            if grads is None:
+                continue  # no gradient reached this node (e.g. only through unused outputs)
+            if node.hooks is not None:
+                for index, hooks in node.hooks.items():
+                    if grads[index] is not None:
+                        grads[index] = _run_hooks(hooks, grads[index], create_graph)
+            if node.retained is not None and inputs is None:
+                _retain_grads(node, grads, create_graph)
+            if wanted:
+                for index, grad in enumerate(grads):
+                    for position in wanted.get((node, index), ()):
+                        captured[position] = grad
+            input_grads = _call_backward(node, grads, create_graph, xp)
+            for edge, grad in zip(node.edges, input_grads):
+                if edge is None or grad is None:
+                    continue
+                target, index, shape, dtype = edge
+                # Undo broadcasting and match the input's dtype -- in this one place for all ops.
+                if grad.shape != shape:
+                    grad = xp.sum_to(grad, shape)
+                if grad.dtype != dtype:
+                    grad = xp.astype(grad, dtype)
+                if target.__class__ is Node:
+                    slots = node_grads.get(target)
+                    if slots is None:
+                        slots = node_grads[target] = [None] * target.output_count
+                    slots[index] = grad if slots[index] is None else slots[index] + grad
+                else:
+                    leaf_grads[target] = _accumulate(leaf_grads.get(target), grad)
+            if not retain_graph and node.saved_arrays is not None:
+                node.release()
+
+        for leaf, grad in leaf_grads.items():
+            if leaf._hooks:
+                grad = _run_hooks(leaf._hooks, grad, create_graph)
+            if inputs is None:
+                _accumulate_into_leaf(leaf, grad, create_graph)
+            else:
+                for position in wanted.get(leaf, ()):
+                    captured[position] = grad
+    return captured
+
+
+def _call_backward(node, grads, create_graph, xp):
+    """Run the node's VJP and return one gradient (or None) per input."""
+    if node.released:
+        raise_freed(node)
+    if node.output_count > 1 and None in grads:
+        # An output nobody used still needs a (zero) gradient for the op's VJP.
+        grads = [xp.zeros(shape, dtype) if g is None else g
+                 for g, (shape, dtype) in zip(grads, node.output_shapes)]
+    node.create_graph = create_graph
+    result = node.op.backward(node, *grads)
+    if result.__class__ is not tuple:
+        result = (result,)
+    if len(result) != len(node.edges):
+        raise RuntimeError(
+            f"{node.name}.backward returned {len(result)} gradients, expected {len(node.edges)} "
+            "(one per forward input, None for inputs without a gradient)"
+        )
+    return result
+
+
+def _retain_grads(node, grads, create_graph):
+    from .tensor import Tensor
+
+    for index, tensor_ref in node.retained.items():
+        tensor = tensor_ref()
+        grad = grads[index]
+        if tensor is None or grad is None:
+            continue
+        grad = grad if create_graph else Tensor._wrap(np.array(grad, copy=True))
+        tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+
+
+def _accumulate_into_leaf(leaf, grad, create_graph):
+    """Add one backward's gradient to ``leaf.grad``, as torch's AccumulateGrad does."""
+    from .tensor import Tensor
+
+    if create_graph:
+        leaf._grad = grad if leaf._grad is None else leaf._grad + grad
+        return
+    existing = leaf._grad
+    if existing is None:
+        leaf._grad = Tensor._wrap(_owned_array(grad))
+    elif existing._node is None and not existing._requires_grad and existing._data.flags.writeable:
+        np.add(existing._data, grad, out=existing._data, casting="unsafe")
+        existing._version[0] += 1
+    else:
+        leaf._grad = Tensor._wrap(np.asarray(existing._data + grad))
+
+
+def _owned_array(grad):
+    """Use the gradient array itself as ``.grad`` when nothing else can see it, else a copy.
+
+    A VJP may hand the same array to two inputs (``a + b``), or a read-only
+    broadcast view; a ``.grad`` must never alias anything.  The reference count
+    tells whether anyone else holds the array: here, the caller's dict entry, the
+    caller's loop variable, our argument, and getrefcount's own argument.
+    """
+    if (type(grad) is np.ndarray and grad.base is None and grad.flags.writeable
+            and sys.getrefcount(grad) <= 4):
+        return grad
+    return np.array(grad, copy=True, order="C")

@@ -1,0 +1,558 @@
+"""Elementwise ops: arithmetic, math functions and activations.
+
+Each op: a forward on ndarrays and its VJP, side by side (see `op.py`).
+Broadcasting is undone by the engine, so a binary op's VJP returns gradients
+of the broadcast shape.
+"""
+import numpy as np
+
+from .. import kernels
+from .op import Op
+
+
+# -- arithmetic -----------------------------------------------------------------
+class Add(Op):
+    """a + b;  d/da = 1, d/db = 1"""
+    promote = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.add(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Op):
+    """a - b;  d/da = 1, d/db = -1"""
+    promote = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.subtract(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, -g
+
+
+class Mul(Op):
+    """a * b;  d/da = b, d/db = a"""
+    promote = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.multiply(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g * b, g * a
+
+
+class Div(Op):
+    """a / b (true division);  d/da = 1/b, d/db = -a/b^2"""
+    promote = True
+    float_only = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.true_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        grad_a = g / b
+        return grad_a, -grad_a * a / b
+
+
+class Neg(Op):
+    """-x;  d/dx = -1"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.negative(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Pow(Op):
+    """a ** b;  d/da = b a^(b-1),  d/db = a^b log(a)  (taken as 0 where a == 0)"""
+    promote = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.power(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        xp = ctx.xp
+        grad_a = g * b * a ** (b - 1) if _needs_grad(ctx, 0) else None
+        grad_b = None
+        if _needs_grad(ctx, 1):
+            # d/db a^b = a^b log(a), whose limit at a == 0 is 0 (for b > 0): avoid log(0) there.
+            positive = np.asarray(getattr(a, "_data", a)) > 0
+            grad_b = g * out * xp.log(xp.where(positive, a, 1))
+        return grad_a, grad_b
+
+
+def _needs_grad(ctx, position):
+    return ctx.edges[position] is not None
+
+
+# -- math functions -----------------------------------------------------------
+class Exp(Op):
+    """e^x;  d/dx = e^x"""
+    float_only = True
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+class Log(Op):
+    """natural log;  d/dx = 1/x"""
+    float_only = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / x
+
+
+class Sqrt(Op):
+    """sqrt(x);  d/dx = 1 / (2 sqrt(x))"""
+    float_only = True
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g / (2 * y)
+
+
+class Sin(Op):
+    """sin(x);  d/dx = cos(x)"""
+    float_only = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * ctx.xp.cos(x)
+
+
+class Cos(Op):
+    """cos(x);  d/dx = -sin(x)"""
+    float_only = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return -g * ctx.xp.sin(x)
+
+
+class Abs(Op):
+    """|x|;  d/dx = sign(x)  (0 at x == 0, as torch)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * ctx.xp.sign(x)
+
+
+class Sign(Op):
+    """sign(x);  derivative 0 everywhere it exists"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sign(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0
+
+
+# -- activations ----------------------------------------------------------------
+class Tanh(Op):
+    """tanh(x);  d/dx = 1 - tanh(x)^2"""
+    float_only = True
+
+    @staticmethod
+    def forward(ctx, x):
+        y = kernels.tanh_forward(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        if not ctx.create_graph:
+            return kernels.tanh_backward(g, y)
+        return g * (1 - y * y)
+
+
+class Sigmoid(Op):
+    """sigma(x) = 1 / (1 + e^-x);  d/dx = sigma(x) (1 - sigma(x))"""
+    float_only = True
+
+    @staticmethod
+    def forward(ctx, x):
+        y = kernels.sigmoid_forward(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        if not ctx.create_graph:
+            return kernels.sigmoid_backward(g, y)
+        return g * y * (1 - y)
+
+
+class Relu(Op):
+    """max(x, 0);  d/dx = 1 where x > 0, else 0"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = kernels.relu_forward(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        if not ctx.create_graph:
+            return kernels.relu_backward(g, y)
+        return g * (y._data > 0)
+
+
+class LeakyRelu(Op):
+    """x if x > 0 else slope * x;  d/dx = 1 or slope"""
+    name = "leaky_relu"
+
+    @staticmethod
+    def forward(ctx, x, negative_slope=0.01):
+        ctx.negative_slope = negative_slope
+        ctx.save_for_backward(x)
+        return kernels.leaky_relu_forward(x, negative_slope)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if not ctx.create_graph:
+            return kernels.leaky_relu_backward(g, x, ctx.negative_slope)
+        positive = x._data > 0
+        return g * np.where(positive, 1.0, ctx.negative_slope).astype(x.dtype)
+
+
+class Elu(Op):
+    """x if x > 0 else alpha (e^x - 1);  d/dx = 1 or alpha e^x"""
+
+    @staticmethod
+    def forward(ctx, x, alpha=1.0):
+        ctx.alpha = alpha
+        ctx.save_for_backward(x)
+        return kernels.elu_forward(x, alpha)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if not ctx.create_graph:
+            return kernels.elu_backward(g, x, ctx.alpha)
+        xp = ctx.xp
+        positive = x._data > 0
+        return g * xp.where(positive, 1.0, ctx.alpha * xp.exp(x))
+
+
+class Gelu(Op):
+    """x Phi(x) with Phi the standard normal CDF (approximate='none') or its tanh form."""
+
+    @staticmethod
+    def forward(ctx, x, approximate="none"):
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        ctx.approximate = approximate
+        ctx.save_for_backward(x)
+        return kernels.gelu_forward(x, approximate)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if not ctx.create_graph:
+            return kernels.gelu_backward(g, x, ctx.approximate)
+        xp = ctx.xp
+        if ctx.approximate == "tanh":
+            c = float(np.sqrt(2 / np.pi))
+            inner = c * (x + 0.044715 * x * x * x)
+            t = xp.tanh(inner)
+            d_inner = c * (1 + 3 * 0.044715 * x * x)
+            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)
+        from .special import erf
+
+        cdf = 0.5 * (1 + erf(x * float(1 / np.sqrt(2))))
+        pdf = xp.exp(-0.5 * x * x) * float(1 / np.sqrt(2 * np.pi))
+        return g * (cdf + x * pdf)
+
+
+class Softplus(Op):
+    """log(1 + e^(beta x)) / beta, linear above `threshold`;  d/dx = sigmoid(beta x)"""
+
+    @staticmethod
+    def forward(ctx, x, beta=1.0, threshold=20.0):
+        ctx.beta, ctx.threshold = beta, threshold
+        ctx.save_for_backward(x)
+        return kernels.softplus_forward(x, beta, threshold)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if not ctx.create_graph:
+            return kernels.softplus_backward(g, x, ctx.beta, ctx.threshold)
+        linear = x._data * ctx.beta > ctx.threshold
+        return g * ctx.xp.where(linear, 1.0, (x * ctx.beta).sigmoid())
+
+
+# -- piecewise selections ------------------------------------------------------
+class Clamp(Op):
+    """min(max(x, low), high);  d/dx = 1 inside [low, high], else 0"""
+
+    @staticmethod
+    def forward(ctx, x, min=None, max=None):
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        inside = np.ones(x.shape, bool)
+        if min is not None:
+            inside &= x >= min
+        if max is not None:
+            inside &= x <= max
+        ctx.save_for_backward(inside)
+        return np.clip(x, min, max).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (inside,) = ctx.saved_tensors
+        return g * inside
+
+
+class Maximum(Op):
+    """max(a, b) elementwise;  the gradient goes to the larger input, split evenly on ties (torch)"""
+    promote = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(_selection_weight(a, b))
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        (weight_a,) = ctx.saved_tensors
+        return g * weight_a, g * (1 - weight_a)
+
+
+class Minimum(Op):
+    """min(a, b) elementwise;  the gradient goes to the smaller input, split evenly on ties (torch)"""
+    promote = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(_selection_weight(b, a))
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        (weight_a,) = ctx.saved_tensors
+        return g * weight_a, g * (1 - weight_a)
+
+
+def _selection_weight(a, b):
+    """1 where a wins (a > b), 0.5 on ties, 0 where b wins -- in the result dtype."""
+    dtype = np.result_type(a, b)
+    return ((np.greater(a, b)) + 0.5 * np.equal(a, b)).astype(dtype)
+
+
+class Where(Op):
+    """condition ? a : b;  the gradient goes to whichever input was picked"""
+    promote = True
+
+    @staticmethod
+    def forward(ctx, a, b, condition=None):
+        ctx.save_for_backward(condition)
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        (condition,) = ctx.saved_tensors
+        zero = g * 0
+        xp = ctx.xp
+        return xp.where(condition, g, zero), xp.where(condition, zero, g)
+
+
+# -- public functions -------------------------------------------------------------
+def add(input, other, alpha=1):
+    """input + alpha * other"""
+    return Add.apply(input, other if alpha == 1 else mul(other, alpha))
+
+
+def sub(input, other, alpha=1):
+    """input - alpha * other"""
+    return Sub.apply(input, other if alpha == 1 else mul(other, alpha))
+
+
+def mul(input, other):
+    return Mul.apply(input, other)
+
+
+def div(input, other, rounding_mode=None):
+    """True division (``rounding_mode='floor'`` or ``'trunc'`` give non-differentiable integer-valued results)."""
+    if rounding_mode is None:
+        return Div.apply(input, other)
+    from ..tensor import Tensor
+
+    a, b = np.asarray(input), np.asarray(other)
+    if rounding_mode == "floor":
+        return Tensor._wrap(np.floor_divide(a, b))
+    if rounding_mode == "trunc":
+        return Tensor._wrap(np.trunc(a / b).astype(np.result_type(a, b)))
+    raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+
+
+def neg(input):
+    return Neg.apply(input)
+
+
+def pow(input, exponent):
+    return Pow.apply(input, exponent)
+
+
+def exp(input):
+    return Exp.apply(input)
+
+
+def log(input):
+    return Log.apply(input)
+
+
+def sqrt(input):
+    return Sqrt.apply(input)
+
+
+def rsqrt(input):
+    return div(1.0, sqrt(input))
+
+
+def sin(input):
+    return Sin.apply(input)
+
+
+def cos(input):
+    return Cos.apply(input)
+
+
+def abs(input):
+    return Abs.apply(input)
+
+
+def sign(input):
+    return Sign.apply(input)
+
+
+def tanh(input):
+    return Tanh.apply(input)
+
+
+def sigmoid(input):
+    return Sigmoid.apply(input)
+
+
+def relu(input):
+    return Relu.apply(input)
+
+
+def leaky_relu(input, negative_slope=0.01):
+    return LeakyRelu.apply(input, negative_slope=negative_slope)
+
+
+def elu(input, alpha=1.0):
+    return Elu.apply(input, alpha=alpha)
+
+
+def gelu(input, approximate="none"):
+    return Gelu.apply(input, approximate=approximate)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def clamp(input, min=None, max=None):
+    """Limit values to [min, max]; gradient 1 inside, 0 outside."""
+    return Clamp.apply(input, min=_scalar(min), max=_scalar(max))
+
+
+clip = clamp
+
+
+def maximum(input, other):
+    return Maximum.apply(input, other)
+
+
+def minimum(input, other):
+    return Minimum.apply(input, other)
+
+
+def where(condition, input, other):
+    """Pick `input` where `condition` is true, else `other` (broadcast together)."""
+    condition = np.asarray(getattr(condition, "_data", condition), dtype=bool)
+    return Where.apply(input, other, condition=condition)
+
+
+def square(input):
+    return Mul.apply(input, input)
+
+
+def _scalar(value):
+    if value is None:
+        return None
+    if hasattr(value, "_data"):
+        return value._data
+    return value

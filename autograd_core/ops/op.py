@@ -1,0 +1,153 @@
+"""`Op`: how every differentiable operation is written.
+
+An op is a class with two static methods side by side:
+
+    class Tanh(Op):
+        '''y = tanh(x);  dy/dx = 1 - y^2'''
+        @staticmethod
+        def forward(ctx, x):
+            y = np.tanh(x)
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * (1 - y * y)
+
+`forward` receives ndarrays (and Python scalars) and returns an ndarray.
+`backward` receives the gradient of the output and returns one gradient per
+positional input (None where there is none).  It is written with operators and
+`ctx.xp` (a tiny numpy-like namespace), so the very same rule runs on raw arrays
+in a plain backward and on Tensors, recorded on the tape, under
+``create_graph=True`` -- which is what makes second derivatives work.
+
+Positional arguments of ``apply`` are the op's inputs (Tensors, arrays or
+scalars); keyword arguments are its parameters (``dim=``, ``keepdim=``...).
+Broadcasting is undone by the engine, not by each op.
+"""
+import numpy as np
+
+from .. import dtypes, grad_mode
+from ..graph import Node, OutputRef, _NotRecording
+from ..tensor import Tensor, make_tensor
+
+
+class Op:
+    """Base class of the built-in differentiable operations (see the module docstring)."""
+
+    #: Apply torch's type promotion to the inputs before forward (binary elementwise ops).
+    promote = False
+    #: Integer and bool inputs are first converted to the default float dtype (exp, log, / ...).
+    float_only = False
+    #: The output is a view of input 0 and shares its version counter (reshape, transpose, ...).
+    is_view = False
+    #: Printed in errors and as ``grad_fn``; defaults to the class name.
+    name = None
+
+    @staticmethod
+    def forward(ctx, *inputs, **params):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run forward on the inputs' arrays and, if any input needs a gradient, record a Node.
+
+        This is the hot path of the whole engine (once per op), hence one flat loop.
+        """
+        recording = grad_mode._state.enabled
+        arrays = []
+        edges = []
+        needs_grad = False
+        common_dtype = None
+        mixed_dtypes = False
+        for value in inputs:
+            edge = None
+            if isinstance(value, Tensor):
+                if value._requires_grad and recording:
+                    needs_grad = True
+                    target = value._node if value._node is not None else value
+                    edge = (target, value._output_index, value._data.shape, value._data.dtype)
+                value = value._data
+            elif isinstance(value, np.generic):
+                value = value.item()
+            if value.__class__ is np.ndarray:
+                if common_dtype is None:
+                    common_dtype = value.dtype
+                elif value.dtype != common_dtype:
+                    mixed_dtypes = True
+            arrays.append(value)
+            edges.append(edge)
+        if (cls.promote or cls.float_only) and (mixed_dtypes or common_dtype is None or common_dtype.kind != "f"):
+            arrays = _cast_inputs(cls, arrays)
+        ctx = Node(cls, tuple(edges)) if needs_grad else _NotRecording()
+        try:
+            out = cls.forward(ctx, *arrays, **params)
+        except (ValueError, IndexError, TypeError) as error:
+            raise _explain(cls, arrays, error) from error
+        if out.__class__ is not np.ndarray:
+            out = np.asarray(out)
+        base = inputs[0] if cls.is_view else None
+        if not needs_grad or out.dtype.kind != "f":
+            return make_tensor(out, None, base)
+        if ctx.saved_arrays is not None:
+            ctx.saved = _resolve_saved(ctx, inputs, arrays, out)
+        return make_tensor(out, ctx, base)
+
+
+def _resolve_saved(ctx, inputs, arrays, out):
+    """Map saved arrays back to what they are: an input Tensor, the output, or a constant.
+
+    An input is recognised only by its own array (not a dtype-cast copy of it), so a
+    saved input is always exactly what the user passed in.
+    """
+    resolved = []
+    for value in ctx.saved_arrays:
+        if value is out:
+            resolved.append(OutputRef(0))
+            ctx.output_arrays = (out,)
+            continue
+        for position, array in enumerate(arrays):
+            if value is array and getattr(inputs[position], "_data", None) is array:
+                resolved.append(inputs[position])
+                break
+        else:
+            resolved.append(value)
+    return tuple(resolved)
+
+
+def _cast_inputs(cls, arrays):
+    """torch's dtype rules on the way in: promotion for binary ops, int -> float where needed."""
+    tensors = [a for a in arrays if isinstance(a, np.ndarray)]
+    if not tensors:
+        return arrays
+    first = tensors[0].dtype
+    same_dtype = all(a.dtype == first for a in tensors)
+    if same_dtype and first.kind == "f":
+        return arrays  # the common case: float tensors (and Python scalars) need no cast
+    if cls.promote:
+        scalars = [a for a in arrays if isinstance(a, (bool, int, float))]
+        target = dtypes.result_type(tensors, scalars)
+        if cls.float_only and target.kind != "f":
+            target = dtypes.get_default_dtype()
+        if same_dtype and target == first:
+            return arrays
+    else:
+        target = dtypes.get_default_dtype()  # float_only: only int and bool inputs are converted
+    return [a.astype(target) if isinstance(a, np.ndarray) and a.dtype != target
+            and (cls.promote or a.dtype.kind != "f") else a
+            for a in arrays]
+
+
+def _explain(cls, arrays, error):
+    """Turn a bare numpy error into one that names the op and the input shapes."""
+    shapes = ", ".join(
+        str(tuple(a.shape)) if isinstance(a, np.ndarray) else repr(a) for a in arrays
+    )
+    name = cls.name or cls.__name__.lower()
+    message = f"{name}: {error} (input shapes: {shapes})"
+    return type(error)(message) if type(error) in (ValueError, IndexError, TypeError) else error

@@ -1,0 +1,367 @@
+"""`Tensor`: a thin handle on an ndarray, its gradient, and the node that made it.
+
+A Tensor holds
+  * ``_data``          the ndarray with its values,
+  * ``_grad``          the accumulated gradient (a Tensor) or None,
+  * ``_requires_grad`` whether gradients flow to it,
+  * ``_node``          the tape node that produced it (None for a leaf),
+  * ``_version``       a counter bumped by every in-place change (shared with views),
+  * ``_hooks``         gradient hooks of a leaf.
+Every operator and math method calls an op from `autograd_core.ops`; in-place
+methods live in `inplace.py`.
+"""
+import numpy as np
+
+from . import dtypes, grad_mode
+from .graph import backward_pass
+
+
+class Tensor:
+    """A multi-dimensional array that records the operations applied to it.
+
+    Create one with `autograd_core.tensor(data, dtype=None, requires_grad=False)`
+    (or `zeros`, `randn`, ...).  After ``loss.backward()``, every leaf with
+    ``requires_grad=True`` has the gradient of ``loss`` in ``.grad``.
+    """
+
+    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_output_index", "_version",
+                 "_hooks", "_retains_grad", "__weakref__")
+
+    # Make ``ndarray <op> Tensor`` defer to Tensor's reflected operators.
+    __array_ufunc__ = None
+
+    def __init__(self, data, dtype=None, requires_grad=False):
+        from .creation import as_array
+
+        self._data = as_array(data, dtype)
+        self._grad = None
+        self._requires_grad = False
+        self._node = None
+        self._output_index = 0
+        self._version = [0]
+        self._hooks = None
+        self._retains_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # -- fast internal constructors -------------------------------------------
+    @classmethod
+    def _make(cls, data, node, view_of=None):
+        """Wrap an op's output array.  `view_of` shares its version counter (for view ops)."""
+        return make_tensor(data, node, view_of)
+
+    @classmethod
+    def _make_output(cls, data, node, index):
+        """A handle on output `index` of `node` (several handles may share one node)."""
+        tensor = cls._make(data, node)
+        tensor._output_index = index
+        return tensor
+
+    @classmethod
+    def _wrap(cls, data):
+        """A constant Tensor around an array (no grad, no history)."""
+        return cls._make(np.asarray(data), None)
+
+    # -- attributes ---------------------------------------------------------------
+    @property
+    def data(self):
+        """This tensor's values as a Tensor off the tape, sharing memory (torch's ``.data``)."""
+        return Tensor._make(self._data, None, self)
+
+    @data.setter
+    def data(self, value):
+        value = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = value
+        self._version[0] += 1
+
+    @property
+    def grad(self):
+        """The gradient accumulated by ``backward()`` (a Tensor), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"assigned grad has shape {value.shape}, but the tensor has shape {self.shape}"
+                )
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def requires_grad(self):
+        """Whether gradients are computed for this tensor."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place (only on leaves; only float tensors can require grad)."""
+        if self._node is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables; use detach() "
+                    "to get a tensor that does not require grad"
+                )
+            return self
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients, got {self._data.dtype}"
+            )
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self):
+        """True for tensors made by the user rather than by a recorded op."""
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        """The tape node that produced this tensor (None for a leaf)."""
+        return self._node
+
+    @property
+    def shape(self):
+        return self._data.shape
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def device(self):
+        return dtypes.CPU
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def T(self):
+        """All dimensions reversed (``x.permute(n-1, ..., 0)``)."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self):
+        """The last two dimensions swapped."""
+        return self.transpose(-2, -1)
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    @property
+    def _version_value(self):
+        return self._version[0]
+
+    def size(self, dim=None):
+        """The shape, or the size of one dimension."""
+        if dim is None:
+            return self._data.shape
+        return self._data.shape[_check_dim(dim, self.ndim, "size")]
+
+    def dim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return self._data.size
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __hash__(self):
+        return id(self)
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} values is ambiguous; use .any() or .all()"
+            )
+        return bool(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    # -- conversion ---------------------------------------------------------------
+    def numpy(self, force=False):
+        """The ndarray itself (shared memory).  Like torch, refuses if the tensor requires grad."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        return self._data
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise ValueError(
+                f"item(): only one element tensors can be converted to Python scalars, got shape {self.shape}"
+            )
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __format__(self, spec):
+        if self._data.size == 1 and spec:
+            return format(self.item(), spec)
+        return format(str(self), spec)
+
+    def __repr__(self):
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
+        extras = []
+        if self._data.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_) or \
+                (self._data.size == 0 and self._data.dtype != dtypes.get_default_dtype()):
+            extras.append(f"dtype={self._data.dtype}")
+        if self._node is not None:
+            extras.append(f"grad_fn=<{self._node.name}Backward>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    __str__ = __repr__
+
+    # -- autograd -------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (summed over all paths).
+
+        `gradient` may be omitted when this tensor has one element; otherwise it
+        must have this tensor's shape.  Saved values are freed afterwards unless
+        ``retain_graph=True`` (default: `create_graph`).
+        """
+        from .functional import check_output, seed_gradient
+
+        check_output(self, "backward")
+        seed = seed_gradient(self, gradient, create_graph, "backward")
+        if retain_graph is None:
+            retain_graph = create_graph
+        if inputs is not None:
+            from .functional import grad as grad_fn
+
+            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            grads = grad_fn([self], inputs, [seed], retain_graph=retain_graph,
+                            create_graph=create_graph, allow_unused=True)
+            for tensor, value in zip(inputs, grads):
+                if value is not None:
+                    tensor._grad = value if tensor._grad is None else tensor._grad + value
+            return
+        backward_pass([self], [seed], retain_graph, create_graph)
+
+    def detach(self):
+        """A new leaf sharing this tensor's memory, cut off from the tape."""
+        return Tensor._make(self._data, None, self)
+
+    def detach_(self):
+        """Cut this tensor off the tape, in place."""
+        self._node = None
+        self._requires_grad = False
+        return self
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._node is None:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+            hooks = self._hooks
+        else:
+            self._node.register_hook(self._output_index, hook)
+            hooks = self._node.hooks[self._output_index]
+        return _HookHandle(hooks, hook)
+
+    def retain_grad(self):
+        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._node is None or self._retains_grad:
+            return
+        import weakref
+
+        if self._node.retained is None:
+            self._node.retained = {}
+        self._node.retained[self._output_index] = weakref.ref(self)
+        self._retains_grad = True
+
+
+def make_tensor(data, node, view_of=None):
+    """Wrap an array as a Tensor made by `node` (None: a leaf).  A view shares `view_of`'s version counter.
+
+    The engine's hot path: called once per recorded op, so it sets slots directly.
+    """
+    tensor = _new_tensor(Tensor)
+    tensor._data = data
+    tensor._grad = None
+    tensor._requires_grad = node is not None
+    tensor._node = node
+    tensor._output_index = 0
+    tensor._version = view_of._version if view_of.__class__ is Tensor or isinstance(view_of, Tensor) else [0]
+    tensor._hooks = None
+    tensor._retains_grad = False
+    return tensor
+
+
+_new_tensor = object.__new__
+
+
+class _HookHandle:
+    """Returned by `register_hook`; ``handle.remove()`` unregisters the hook."""
+
+    def __init__(self, hooks, hook):
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _check_dim(dim, ndim, op_name):
+    """Wrap a negative dim and check its range, with torch's message."""
+    low, high = -max(ndim, 1), max(ndim, 1) - 1
+    if not low <= dim <= high:
+        raise IndexError(
+            f"{op_name}: dimension out of range (expected to be in range of [{low}, {high}], but got {dim})"
+        )
+    return dim % max(ndim, 1)
+
+
+from . import tensor_methods  # noqa: E402,F401  (attaches operators and methods to Tensor)

@@ -1,0 +1,1 @@
+"""Neural-network layers, losses and utilities built from autograd_core tensor ops."""
