@@ -17,7 +17,10 @@ from .dtypes import (  # noqa: F401
     set_default_device, set_default_dtype,
 )
 from .dtypes import float  # noqa: F401,A004
+from .function import Function  # noqa: F401
 from .functional import grad  # noqa: F401
+from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
+from .serialization import load, save  # noqa: F401
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from .random import (  # noqa: F401

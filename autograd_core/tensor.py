@@ -364,4 +364,4 @@ def _check_dim(dim, ndim, op_name):
     return dim % max(ndim, 1)
 
 
-from . import tensor_methods  # noqa: E402,F401  (attaches operators and methods to Tensor)
+from . import inplace, tensor_methods  # noqa: E402,F401  (attach operators, op methods, in-place methods)

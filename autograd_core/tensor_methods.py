@@ -14,6 +14,7 @@ sum mean max min var std logsumexp softmax log_softmax prod argmax argmin all an
 reshape view flatten transpose permute squeeze unsqueeze expand expand_as reshape_as view_as
 split chunk gather masked_fill matmul mm dot unbind
 eq ne lt le gt ge logical_not isnan isfinite
+clone to float double long int bool cpu type_as contiguous
 """.split()
 
 for _name in _METHOD_NAMES:

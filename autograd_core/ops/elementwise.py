@@ -9,6 +9,8 @@ import numpy as np
 from .. import kernels
 from .op import Op
 
+__all__ = ["abs", "add", "clamp", "clip", "cos", "div", "elu", "exp", "gelu", "leaky_relu", "log", "maximum", "minimum", "mul", "neg", "pow", "relu", "rsqrt", "sigmoid", "sign", "sin", "softplus", "sqrt", "square", "sub", "tanh", "where"]
+
 
 # -- arithmetic -----------------------------------------------------------------
 class Add(Op):

@@ -8,6 +8,8 @@ import numpy as np
 
 from .op import Op
 
+__all__ = ["sum", "mean"]
+
 
 def normalize_dims(dim, ndim, op_name):
     """`dim` (int, tuple, list or None) as a sorted tuple of non-negative axes, checked."""

@@ -5,6 +5,8 @@ import numpy as np
 
 from .op import Op
 
+__all__ = ["reshape", "view", "permute", "transpose", "expand"]
+
 
 def _shape_arg(shape):
     """Accept ``reshape(2, 3)``, ``reshape((2, 3))`` and ``reshape([2, 3])``."""

@@ -1,0 +1,4 @@
+"""(being written) custom Function"""
+
+class Function:
+    pass
