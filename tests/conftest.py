@@ -1,0 +1,11 @@
+import os
+import sys
+
+# Make `tests.helpers` importable as `helpers` from any test module.
+sys.path.insert(0, os.path.dirname(__file__))
+
+from hypothesis import settings  # noqa: E402
+
+# Keep property tests quick on the 2-core CI machines, and deterministic.
+settings.register_profile("default", max_examples=40, deadline=None, derandomize=True)
+settings.load_profile("default")
