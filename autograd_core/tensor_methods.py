@@ -21,6 +21,10 @@ for _name in _METHOD_NAMES:
     if hasattr(ops, _name):
         setattr(Tensor, _name, getattr(ops, _name))
 
+# Conversions named like builtins/dtype aliases (float, int, bool, type) are methods only.
+for _name in ops.convert.TENSOR_METHODS:
+    setattr(Tensor, _name, getattr(ops.convert, _name))
+
 
 def _reflected(function):
     def method(self, other):
