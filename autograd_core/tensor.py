@@ -245,7 +245,7 @@ class Tensor:
         return format(str(self), spec)
 
     def __repr__(self):
-        body = np.array2string(self._data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", formatter=_torch_like_formatter(self._data))
         extras = []
         if self._data.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_) or \
                 (self._data.size == 0 and self._data.dtype != dtypes.get_default_dtype()):
@@ -320,6 +320,26 @@ class Tensor:
             self._node.retained = {}
         self._node.retained[self._output_index] = weakref.ref(self)
         self._retains_grad = True
+
+
+def _torch_like_formatter(array):
+    """Print floats as torch does: ``1., 2.`` when all are whole numbers, else 4 decimals, aligned."""
+    if array.dtype.kind != "f" or array.size == 0:
+        return None
+    finite = np.abs(array[np.isfinite(array)])
+    nonzero = finite[finite != 0]
+    if finite.size and np.all(finite == np.round(finite)) and finite.max() < 1e8:
+        style = "{:.0f}."
+    elif nonzero.size and (nonzero.max() >= 1e8 or nonzero.min() < 1e-4):
+        style = "{:.4e}"
+    else:
+        style = "{:.4f}"
+
+    def text(value):
+        return style.format(value) if np.isfinite(value) else str(value)
+
+    width = max(len(text(v)) for v in array.reshape(-1))
+    return {"float_kind": lambda value: text(value).rjust(width)}
 
 
 def make_tensor(data, node, view_of=None):
