@@ -1,1 +1,14 @@
-"""Neural-network layers, losses and utilities built from autograd_core tensor ops."""
+"""Neural-network layers, losses and utilities built from autograd_core tensor ops (torch.nn's names).
+
+    import nn
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+"""
+from . import functional, init, utils  # noqa: F401
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh  # noqa: F401
+from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .dropout import Dropout  # noqa: F401
+from .embedding import Embedding  # noqa: F401
+from .linear import Flatten, Identity, Linear, Unflatten  # noqa: F401
+from .module import Module  # noqa: F401
+from .normalization import BatchNorm1d, LayerNorm  # noqa: F401
+from .parameter import Parameter  # noqa: F401
