@@ -19,7 +19,7 @@ from .dtypes import (  # noqa: F401
 from .dtypes import float  # noqa: F401,A004
 from .function import Function  # noqa: F401
 from .functional import grad  # noqa: F401
-from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .serialization import load, save  # noqa: F401
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .ops import *  # noqa: F401,F403

@@ -1,4 +1,284 @@
-"""(being written) custom Function"""
+"""Custom differentiable functions, as ``torch.autograd.Function``.
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad_y):
+            (y,) = ctx.saved_tensors
+            return grad_y * y          # d/dx e^x = e^x
+
+    y = Exp.apply(x)
+
+`forward` gets the arguments as passed (Tensors stay Tensors) and runs with
+recording off; it returns a Tensor or a tuple.  `backward` gets one gradient per
+output and returns one gradient per forward argument (None where there is none).
+Both always see Tensors: under ``backward(create_graph=True)`` the saved tensors
+are the original inputs and outputs, so a backward written in tensor ops is itself
+differentiated (second derivatives).
+"""
+from . import grad_mode
+from .graph import Node, OutputRef, raise_freed
+from .tensor import Tensor, make_tensor
+
+
+class FunctionCtx:
+    """The ``ctx`` a custom Function's forward and backward receive.
+
+    Set any attribute on it to pass non-tensor values to backward (``ctx.dim = dim``);
+    pass tensors with `save_for_backward`.
+    """
+
+    def __init__(self, needs_input_grad):
+        #: One bool per forward argument: does a gradient flow to it?
+        self.needs_input_grad = needs_input_grad
+        self._to_save = ()
+        self._non_differentiable = ()
+        self._dirty = ()
+        self._materialize_grads = True
+        self._node = None  # set only while the node's backward runs
+
+    def save_for_backward(self, *tensors):
+        """Keep these tensors (inputs, outputs or None) for backward; read them as ``ctx.saved_tensors``."""
+        for position, value in enumerate(tensors):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"save_for_backward can only save Tensors or None, but argument {position} is a "
+                    f"{type(value).__name__}; keep other values as ctx attributes (ctx.name = value)"
+                )
+        self._to_save = tensors
+
+    @property
+    def saved_tensors(self):
+        """The tensors given to `save_for_backward` (an error once a backward freed them)."""
+        node = self._node
+        if node is None:
+            return tuple(self._to_save or ())
+        saved = node.saved_arrays
+        if saved is None:
+            if node.released:
+                raise_freed(node)
+            return ()
+        return tuple(
+            Tensor._make_output(node.output_arrays[value.index], node, value.index)
+            if value.__class__ is OutputRef else value
+            for value in saved
+        )
+
+    def mark_non_differentiable(self, *tensors):
+        """These outputs never require grad (their gradient passed to backward is zeros)."""
+        self._non_differentiable = self._non_differentiable + tuple(id(t) for t in tensors)
+
+    def mark_dirty(self, *tensors):
+        """These inputs were modified in place by forward and are returned as outputs."""
+        self._dirty = self._dirty + tuple(id(t) for t in tensors)
+
+    def set_materialize_grads(self, value):
+        """With False, backward gets None (not zeros) for outputs that received no gradient."""
+        self._materialize_grads = bool(value)
+
+
+class _BackwardAdapter:
+    """The op the engine sees for a custom Function's node.
+
+    The engine calls ``op.backward(node, *grads)`` with ndarrays in a plain
+    backward and Tensors under create_graph; this wraps them so the user's
+    backward always sees Tensors, and checks what it returns.
+    """
+
+    def __init__(self, function):
+        self.function = function
+        self.name = function.__name__
+
+    def backward(self, node, *grads):
+        ctx = node.function_ctx
+        create_graph = node.create_graph
+        grads = self._prepare_grads(node, ctx, grads, create_graph)
+        ctx._node = node
+        try:
+            result = self.function.backward(ctx, *grads)
+        finally:
+            ctx._node = None
+        return self._check_result(node, ctx, result, create_graph)
+
+    @staticmethod
+    def _prepare_grads(node, ctx, grads, create_graph):
+        from .ops import namespace
+
+        xp = namespace.TENSOR if create_graph else namespace.ARRAY
+        prepared = []
+        for grad, meta in zip(grads, node.output_shapes or ((None, None),)):
+            if grad is None and meta is not None and meta[0] is not None and ctx._materialize_grads:
+                grad = xp.zeros(*meta)  # an output nobody used: zeros, as torch
+            if grad is not None and not create_graph:
+                grad = Tensor._wrap(grad)
+            prepared.append(grad)
+        return prepared
+
+    def _check_result(self, node, ctx, result, create_graph):
+        if not isinstance(result, tuple):
+            result = tuple(result) if isinstance(result, list) else (result,)
+        expected = len(node.edges)
+        # torch allows surplus trailing Nones (e.g. for keyword-like trailing arguments).
+        if len(result) < expected or any(g is not None for g in result[expected:]):
+            raise RuntimeError(
+                f"function {self.name}Backward returned an incorrect number of gradients "
+                f"(expected {expected}, got {len(result)}): return one gradient per forward argument, "
+                "None for arguments without one"
+            )
+        grads = []
+        for position, (edge, grad) in enumerate(zip(node.edges, result)):
+            if grad is None:
+                grads.append(None)
+                continue
+            if not isinstance(grad, Tensor):
+                if not ctx._tensor_inputs[position]:
+                    raise RuntimeError(
+                        f"function {self.name}Backward returned a gradient different than None at "
+                        f"position {position}, but the corresponding forward input was not a Tensor"
+                    )
+                raise TypeError(
+                    f"function {self.name}Backward returned a {type(grad).__name__} at position "
+                    f"{position}; gradients must be Tensors or None"
+                )
+            if edge is None:
+                grads.append(None)  # that input needs no gradient: ignore what was computed
+                continue
+            shape = edge[2]
+            if grad.shape != shape and not _expandable(shape, grad.shape):
+                raise RuntimeError(
+                    f"function {self.name}Backward returned an invalid gradient at index {position} - "
+                    f"got shape {tuple(grad.shape)} but expected shape compatible with {tuple(shape)}"
+                )
+            grads.append(grad if create_graph else grad._data)
+        return tuple(grads)
+
+
+def _expandable(shape, target):
+    """Can `shape` be broadcast to `target`?  (Then the engine sums a `target` gradient back.)"""
+    if len(shape) > len(target):
+        return False
+    lead = len(target) - len(shape)
+    return all(size == 1 or size == target[lead + i] for i, size in enumerate(shape))
+
 
 class Function:
-    pass
+    """Base class of user-defined differentiable functions (see the module docstring).
+
+    Subclasses define static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``
+    (or torch 2's ``forward(*args)`` plus ``setup_context(ctx, inputs, output)``)
+    and are called as ``MyFunction.apply(*args)``.
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must define a static forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("a Function subclass must define a static backward(ctx, *grads)")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError
+
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError(
+            f"{type(self).__name__}: custom Functions are not instantiated; call {type(self).__name__}.apply(...)"
+        )
+
+    @classmethod
+    def _adapter(cls):
+        adapter = cls.__dict__.get("_backward_adapter")
+        if adapter is None:
+            adapter = _BackwardAdapter(cls)
+            cls._backward_adapter = adapter
+        return adapter
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run forward on `args` (recording nothing) and record one node whose VJP is ``cls.backward``."""
+        recording = grad_mode._state.enabled
+        edges = []
+        for value in args:
+            edge = None
+            if isinstance(value, Tensor) and value._requires_grad and recording:
+                target = value._node if value._node is not None else value
+                edge = (target, value._output_index, value._data.shape, value._data.dtype)
+            edges.append(edge)
+        ctx = FunctionCtx(tuple(edge is not None for edge in edges))
+        with grad_mode.no_grad():
+            if cls.setup_context is not Function.setup_context:
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+        if not any(ctx.needs_input_grad):
+            return output
+        return _record(cls, ctx, args, edges, output)
+
+
+def _record(cls, ctx, args, edges, output):
+    """Attach a node to the differentiable outputs of `output` and keep what backward needs."""
+    outputs = output if isinstance(output, tuple) else (output,)
+    if not any(isinstance(value, Tensor) for value in outputs):
+        return output
+    node = Node(cls._adapter(), tuple(edges))
+    node.function_ctx = ctx
+    node.materialize_grads = False  # the adapter fills in zeros itself (it knows non-tensor outputs)
+    ctx._tensor_inputs = tuple(isinstance(value, Tensor) for value in args)
+    if len(outputs) > 1 or not isinstance(output, Tensor):
+        node.output_count = len(outputs)
+    node.output_shapes = tuple((value.shape, value.dtype) if isinstance(value, Tensor) else None
+                               for value in outputs)
+
+    results = []
+    differentiable = set()
+    for index, value in enumerate(outputs):
+        if not isinstance(value, Tensor):
+            results.append(value)
+        elif id(value) in ctx._non_differentiable or value._data.dtype.kind != "f":
+            results.append(make_tensor(value._data, None, value) if value._requires_grad else value)
+        elif id(value) in ctx._dirty:
+            _check_dirty(cls, value)
+            # Modified in place by forward: the input object itself now comes from this node.
+            value._node, value._output_index, value._requires_grad = node, index, True
+            value._version[0] += 1
+            results.append(value)
+            differentiable.add(id(value))
+        else:
+            # A new handle (sharing memory and version counter), so that returning an input unchanged
+            # does not rewrite the input's own history.
+            result = make_tensor(value._data, node, value)
+            result._output_index = index
+            results.append(result)
+            differentiable.add(id(value))
+
+    # A saved input stays that Tensor (so create_graph differentiates through it); a saved
+    # differentiable output becomes a reference to this node's output (no reference cycle).
+    # Seam for the in-place check: record (tensor, tensor._version[0]) of saved tensors in
+    # node.version_check here, and compare at backward time.
+    saved = []
+    for value in ctx._to_save:
+        if value is None or any(value is arg for arg in args) or id(value) not in differentiable:
+            saved.append(value)
+        else:
+            saved.append(OutputRef(next(i for i, out in enumerate(outputs) if out is value)))
+    if saved:
+        node.saved_arrays = tuple(saved)
+        if any(value.__class__ is OutputRef for value in saved):
+            node.output_arrays = tuple(getattr(value, "_data", None) for value in outputs)
+    ctx._to_save = None
+    return tuple(results) if isinstance(output, tuple) else results[0]
+
+
+def _check_dirty(cls, tensor):
+    if tensor._node is None and tensor._requires_grad:
+        raise RuntimeError(
+            f"{cls.__name__}: a leaf Variable that requires grad has been used in an in-place operation "
+            "(mark_dirty) inside forward."
+        )

@@ -52,6 +52,7 @@ class Node:
     retained = None           # {output index: weakref to Tensor} from Tensor.retain_grad
     released = False          # saved values were freed by a backward without retain_graph
     version_check = None      # seam for the in-place check: (tensor, version) of saved inputs
+    materialize_grads = True  # False: a multi-output op's backward gets None for unused outputs
 
     def __init__(self, op, edges):
         self.op = op
@@ -268,7 +269,7 @@ def _call_backward(node, grads, create_graph, xp):
     """Run the node's VJP and return one gradient (or None) per input."""
     if node.released:
         raise_freed(node)
-    if node.output_count > 1 and None in grads:
+    if node.output_count > 1 and None in grads and node.materialize_grads:
         # An output nobody used still needs a (zero) gradient for the op's VJP.
         grads = [xp.zeros(shape, dtype) if g is None else g
                  for g, (shape, dtype) in zip(grads, node.output_shapes)]
