@@ -1,0 +1,347 @@
+"""The loss functions of nn.functional (re-exported there: ``F.cross_entropy``, ...).
+
+Every loss takes ``reduction='mean'|'sum'|'none'`` (torch's legacy
+``size_average``/``reduce`` flags, where torch has them, override it as in torch).
+Class weights, class indices and masks are constants computed with numpy; the
+differentiable part is a handful of tensor ops, so a loss costs a few passes.
+
+Unlike torch, which only warns, a target whose shape differs from the input's
+is an error for the elementwise losses: broadcasting there is almost always a
+bug (``(N, 1)`` predictions against ``(N,)`` targets give an ``(N, N)`` loss).
+"""
+import math
+
+import numpy as np
+
+import autograd_core as ag
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# -- shared checks and reductions -----------------------------------------------------
+def _get_reduction(reduction, size_average, reduce, name):
+    """The reduction to apply; the deprecated flags win when given (torch's legacy rule)."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = ("mean" if size_average else "sum") if reduce else "none"
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduction
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check_tensor(value, name, what):
+    if not isinstance(value, ag.Tensor):
+        raise TypeError(f"{name}: {what} must be a Tensor, got {type(value).__name__}")
+
+
+def _check_pair(input, target, name):
+    """input and target: float Tensors of the same shape (the elementwise losses)."""
+    _check_tensor(input, name, "input")
+    _check_tensor(target, name, "target")
+    if input.dtype.kind != "f" or target.dtype.kind != "f":
+        raise TypeError(f"{name}: expected floating-point input and target, got {input.dtype} and "
+                        f"{target.dtype} (convert with .float())")
+    if input.shape != target.shape:
+        raise ValueError(f"{name}: target shape {tuple(target.shape)} must match input shape "
+                         f"{tuple(input.shape)} (no broadcasting; reshape one of them)")
+
+
+def _weighted(loss, weight, reduction, name, mean_over_weights):
+    """Multiply by elementwise `weight` (same shape as the input) and reduce, as torch does."""
+    if tuple(weight.shape) != tuple(loss.shape):
+        raise ValueError(f"{name}: weight shape {tuple(weight.shape)} must match input shape {tuple(loss.shape)}")
+    loss = loss * weight
+    if reduction == "mean" and mean_over_weights:
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
+# -- regression losses ------------------------------------------------------------------
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """(x - y)^2 per element, then reduced.  A weighted mean divides by sum(weight), as torch."""
+    reduction = _get_reduction(reduction, size_average, reduce, "mse_loss")
+    _check_pair(input, target, "mse_loss")
+    difference = input - target
+    loss = difference * difference
+    if weight is not None:
+        return _weighted(loss, weight, reduction, "mse_loss", mean_over_weights=True)
+    return _reduce(loss, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """|x - y| per element, then reduced (gradient sign(x - y), 0 where equal)."""
+    reduction = _get_reduction(reduction, size_average, reduce, "l1_loss")
+    _check_pair(input, target, "l1_loss")
+    loss = ag.abs(input - target)
+    if weight is not None:
+        return _weighted(loss, weight, reduction, "l1_loss", mean_over_weights=True)
+    return _reduce(loss, reduction)
+
+
+def _quadratic_then_linear(difference, limit, quadratic_scale):
+    """quadratic_scale * d^2 / 2 where |d| < limit, else limit * quadratic_scale * (|d| - limit / 2)."""
+    magnitude = ag.abs(difference)
+    small = np.asarray(magnitude) < limit
+    quadratic = difference * difference * (0.5 * quadratic_scale)
+    linear = (magnitude - 0.5 * limit) * (limit * quadratic_scale)
+    return ag.where(small, quadratic, linear)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d^2 where |d| < delta, else delta (|d| - delta/2), with d = x - y."""
+    reduction = _get_reduction(reduction, None, None, "huber_loss")
+    _check_pair(input, target, "huber_loss")
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    loss = _quadratic_then_linear(input - target, delta, 1.0)
+    if weight is not None:
+        return _weighted(loss, weight, reduction, "huber_loss", mean_over_weights=False)
+    return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - beta/2 (= huber_loss / beta; l1_loss at beta = 0)."""
+    reduction = _get_reduction(reduction, size_average, reduce, "smooth_l1_loss")
+    _check_pair(input, target, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    if beta == 0:
+        return _reduce(ag.abs(input - target), reduction)
+    return _reduce(_quadratic_then_linear(input - target, beta, 1.0 / beta), reduction)
+
+
+# -- binary classification ------------------------------------------------------------
+def _check_in_unit_interval(value, name, what):
+    array = np.asarray(value)
+    if array.size and not (array.min() >= 0 and array.max() <= 1):  # also rejects nan
+        raise ValueError(f"{name}: all elements of {what} should be between 0 and 1, "
+                         f"got values in [{array.min()}, {array.max()}]")
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-w [y log(x) + (1 - y) log(1 - x)], each log clamped at -100 as torch (so x = 0 or 1 stays finite).
+
+    The gradient is torch's: w (x - y) / max(x (1 - x), 1e-12).
+    """
+    reduction = _get_reduction(reduction, size_average, reduce, "binary_cross_entropy")
+    _check_pair(input, target, "binary_cross_entropy")
+    _check_in_unit_interval(input, "binary_cross_entropy", "input")
+    _check_in_unit_interval(target, "binary_cross_entropy", "target")
+    loss = _BinaryCrossEntropy.apply(input, target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """-w [p y log(sigmoid(x)) + (1 - y) log(1 - sigmoid(x))], computed stably from the logits x.
+
+    With l = 1 + (p - 1) y:  loss = (1 - y) x + l log(1 + e^-x), and log(1 + e^-x)
+    = max(-x, 0) + log(1 + e^-|x|) never overflows, so logits of any size give
+    finite values and gradients (d/dx = (1 - y) - l sigmoid(-x)).
+    """
+    name = "binary_cross_entropy_with_logits"
+    reduction = _get_reduction(reduction, size_average, reduce, name)
+    _check_pair(input, target, name)
+    # softplus with an infinite threshold is the exact, overflow-free log(1 + e^z).
+    log_one_plus_exp = ag.softplus(-input, 1.0, math.inf)
+    if pos_weight is not None:
+        log_one_plus_exp = log_one_plus_exp * ((pos_weight - 1) * target + 1)
+    loss = (1 - target) * input + log_one_plus_exp
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+class _BinaryCrossEntropy(ag.Function):
+    """Elementwise BCE with torch's clamped logs and gradients (one recorded node)."""
+
+    @staticmethod
+    def forward(ctx, input, target):
+        ctx.save_for_backward(input, target)
+        x, y = np.asarray(input), np.asarray(target)
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), -100)
+            log_1mx = np.maximum(np.log(1 - x), -100)
+        return ag.from_numpy(-(y * log_x + (1 - y) * log_1mx))
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target = ctx.saved_tensors
+        grad_input = grad_target = None
+        if ctx.needs_input_grad[0]:
+            grad_input = grad * (input - target) / ag.clamp(input * (1 - input), min=1e-12)
+        if ctx.needs_input_grad[1]:
+            # d/dy = log(1 - x) - log(x), with the same clamps as the forward.
+            grad_target = grad * (ag.clamp(ag.log(1 - input), min=-100) - ag.clamp(ag.log(input), min=-100))
+        return grad_input, grad_target
+
+
+# -- multi-class classification ---------------------------------------------------------
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """log_softmax over the classes (dim 1, or dim 0 for a (C,) input), then the negative log-likelihood.
+
+    `target` holds class indices (an integer tensor shaped like the input without
+    its class dim) or class probabilities (a float tensor shaped like the input).
+    With ``label_smoothing = e`` the target becomes (1 - e) one_hot + e / C, as in torch.
+    """
+    name = "cross_entropy"
+    reduction = _get_reduction(reduction, size_average, reduce, name)
+    class_dim = _check_classification_input(input, target, name)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    classes = input.shape[class_dim]
+    weight = _class_weight(weight, classes, input.dtype, name)
+    if target.dtype.kind == "f" and target.shape == input.shape:
+        return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing, class_dim)
+    indices, valid = _class_targets(input, target, class_dim, ignore_index, name)
+    log_probs = ag.log_softmax(input, class_dim)
+    factor, denominator = _target_weights(indices, valid, weight, input.dtype)
+    loss = _nll(log_probs, indices, factor, denominator, reduction, class_dim)
+    if label_smoothing == 0.0:
+        return loss
+    # The uniform part of the smoothed target: -(1/C) sum_c w_c log p_c, zero for ignored targets.
+    if weight is not None:
+        log_probs = log_probs * ag.from_numpy(weight.reshape(_class_shape(input.ndim, class_dim, classes)))
+    smooth = -log_probs.sum(dim=class_dim)
+    if valid is not None:
+        smooth = smooth * ag.from_numpy(valid.astype(input.dtype))
+    if reduction != "none":
+        smooth = smooth.sum()
+        if reduction == "mean":
+            smooth = _divide(smooth, denominator)
+    return loss * (1.0 - label_smoothing) + smooth * (label_smoothing / classes)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """-w[y] * input[y] per target (input holds log-probabilities; class dim 1, or 0 for a (C,) input).
+
+    Targets equal to `ignore_index` contribute 0; the mean divides by the summed
+    weights of the other targets (their count when unweighted), as torch.
+    """
+    name = "nll_loss"
+    reduction = _get_reduction(reduction, size_average, reduce, name)
+    class_dim = _check_classification_input(input, target, name)
+    weight = _class_weight(weight, input.shape[class_dim], input.dtype, name)
+    indices, valid = _class_targets(input, target, class_dim, ignore_index, name)
+    factor, denominator = _target_weights(indices, valid, weight, input.dtype)
+    return _nll(input, indices, factor, denominator, reduction, class_dim)
+
+
+def _nll(log_probs, indices, factor, denominator, reduction, class_dim):
+    """Pick each target's log-probability (one gather), scale by -factor and reduce."""
+    index = ag.from_numpy(np.expand_dims(indices, class_dim))
+    picked = log_probs.gather(class_dim, index)
+    if factor is None:  # the common case: no class weights, nothing ignored
+        if reduction == "mean":
+            return -picked.mean()
+        if reduction == "sum":
+            return -picked.sum()
+        return -picked.reshape(indices.shape)
+    loss = picked * ag.from_numpy(-np.expand_dims(factor, class_dim))
+    if reduction == "none":
+        return loss.reshape(indices.shape)
+    total = loss.sum()
+    return total if reduction == "sum" else _divide(total, denominator)
+
+
+def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing, class_dim):
+    """-sum_c w_c t_c log softmax(x)_c per sample; the mean divides by the number of samples."""
+    classes = input.shape[class_dim]
+    if label_smoothing > 0.0:
+        target = target * (1.0 - label_smoothing) + label_smoothing / classes
+    product = ag.log_softmax(input, class_dim) * target
+    if weight is not None:
+        product = product * ag.from_numpy(weight.reshape(_class_shape(input.ndim, class_dim, classes)))
+    if reduction == "none":
+        return -product.sum(dim=class_dim)
+    total = -product.sum()
+    if reduction == "sum":
+        return total
+    return _divide(total, input.numel() // classes if classes else 0)
+
+
+def _check_classification_input(input, target, name):
+    """Float input of shape (C,), (N, C) or (N, C, d1, ...); returns the class dim."""
+    _check_tensor(input, name, "input")
+    _check_tensor(target, name, "target")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{name}: expected a floating-point input, got {input.dtype}")
+    if input.ndim == 0:
+        raise ValueError(f"{name}: expected input of shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor")
+    return 0 if input.ndim == 1 else 1
+
+
+def _class_targets(input, target, class_dim, ignore_index, name):
+    """Check class-index targets; return (indices, valid) where ignored targets are replaced
+    by class 0 and `valid` marks the kept ones (None when nothing is ignored)."""
+    expected = tuple(input.shape[:class_dim] + input.shape[class_dim + 1:])
+    indices = np.asarray(target)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected class-index targets of an integer dtype (int64) with shape "
+                        f"{expected}, or class probabilities with the input's shape {tuple(input.shape)}; "
+                        f"got a {indices.dtype} target of shape {indices.shape}")
+    if indices.shape != expected:
+        raise ValueError(f"{name}: expected target of shape {expected} for input of shape "
+                         f"{tuple(input.shape)}, got {indices.shape}")
+    classes = input.shape[class_dim]
+    ignored = indices == ignore_index
+    valid = None
+    if ignored.any():
+        valid = ~ignored
+        indices = np.where(valid, indices, 0)
+    if indices.size:
+        low, high = indices.min(), indices.max()
+        if low < 0 or high >= classes:
+            bad = (indices[valid] if valid is not None else indices)
+            bad = bad[(bad < 0) | (bad >= classes)][0]
+            raise IndexError(f"{name}: target {bad} is out of bounds for {classes} classes")
+    return indices.astype(np.int64, copy=False), valid
+
+
+def _class_weight(weight, classes, dtype, name):
+    """The per-class weight as a constant ndarray of the input's dtype (torch gives it no gradient)."""
+    if weight is None:
+        return None
+    array = np.asarray(weight)
+    if array.shape != (classes,):
+        raise ValueError(f"{name}: weight must have shape ({classes},), one entry per class, got {array.shape}")
+    return array.astype(dtype, copy=False)
+
+
+def _target_weights(indices, valid, weight, dtype):
+    """Each target's weight (0 when ignored) and their sum, the divisor of the mean.
+
+    Returns (None, count) when every target has weight 1 (the fast path of `_nll`).
+    """
+    if weight is None and valid is None:
+        return None, indices.size
+    factor = np.ones(indices.shape, dtype) if weight is None else weight[indices]
+    if valid is not None:
+        factor = factor * valid
+    return factor, factor.sum()
+
+
+def _divide(total, denominator):
+    """total / denominator, giving nan (as torch) rather than an error when nothing counted."""
+    if denominator == 0:
+        return total * math.nan
+    return total / float(denominator)
+
+
+def _class_shape(ndim, class_dim, classes):
+    """Shape that broadcasts a per-class vector along the class dim."""
+    shape = [1] * ndim
+    shape[class_dim] = classes
+    return tuple(shape)

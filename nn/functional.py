@@ -1,0 +1,309 @@
+"""nn.functional: the functional form of every layer and loss (torch's names and defaults).
+
+Everything here is built from autograd_core's public tensor ops, so gradients
+(and second derivatives) come from the ops' own VJP rules.  The losses live in
+`nn._losses_functional` and are re-exported here (``F.cross_entropy``, ...).
+
+``inplace=True`` (accepted by relu, leaky_relu, elu, ... for torch compatibility)
+computes the result out of place and returns it: overwriting a tensor whose
+values an earlier op saved for backward would corrupt that op's gradient, and
+every layer uses the returned value.  Code that relies on the argument being
+overwritten must use the returned tensor instead.
+"""
+import math
+import warnings
+
+import numpy as np
+
+import autograd_core as ag
+
+from ._losses_functional import (  # noqa: F401
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
+    mse_loss, nll_loss, smooth_l1_loss,
+)
+
+__all__ = [
+    "relu", "relu6", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "gelu", "silu", "mish",
+    "softplus", "softsign", "hardtanh", "logsigmoid", "softmax", "log_softmax", "dropout",
+    "linear", "batch_norm", "layer_norm", "embedding", "one_hot", "pad", "normalize",
+    "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "cross_entropy", "nll_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits",
+]
+
+
+# -- activations -----------------------------------------------------------------
+def relu(input, inplace=False):
+    """max(x, 0)"""
+    return ag.relu(input)
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6)"""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope * x"""
+    return ag.leaky_relu(input, negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x if x > 0 else alpha * (e^x - 1)"""
+    return ag.elu(input, alpha)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with torch's fixed constants (self-normalising networks)."""
+    return ag.elu(input, _SELU_ALPHA) * _SELU_SCALE
+
+
+def sigmoid(input):
+    """1 / (1 + e^-x)"""
+    return ag.sigmoid(input)
+
+
+def tanh(input):
+    """tanh(x)"""
+    return ag.tanh(input)
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x) (Phi = standard normal CDF), or its tanh approximation with approximate='tanh'."""
+    return ag.gelu(input, approximate=approximate)
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x) (also called swish)"""
+    return input * ag.sigmoid(input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + e^(beta x)) / beta, and x itself where beta * x > threshold (as torch)."""
+    return ag.softplus(input, beta, threshold)
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x))"""
+    return input * ag.tanh(ag.softplus(input))
+
+
+def softsign(input):
+    """x / (1 + |x|)"""
+    return input / (ag.abs(input) + 1)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """clamp(x, min_val, max_val);  gradient 1 inside the range, 0 outside"""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    return ag.clamp(input, min_val, max_val)
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)) = -softplus(-x), computed without overflow for large |x|."""
+    return -ag.softplus(-input, 1.0, math.inf)
+
+
+def _softmax_dim(input, dim, name):
+    """torch's legacy choice when `dim` is omitted (with its deprecation warning)."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
+                  "Change the call to include dim=X as an argument.", stacklevel=3)
+    return 0 if input.ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """e^x_i / sum_j e^x_j along `dim` (input first cast to `dtype` if given)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return ag.softmax(input, _softmax_dim(input, dim, "softmax"))
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """x_i - logsumexp_j x_j along `dim` (input first cast to `dtype` if given)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return ag.log_softmax(input, _softmax_dim(input, dim, "log_softmax"))
+
+
+# -- dropout and linear ------------------------------------------------------------
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Inverted dropout: zero each element with probability `p`, scale the rest by 1/(1-p).
+
+    The identity when ``training=False`` or ``p == 0``; all zeros when ``p == 1``.
+    The mask is drawn from autograd_core's seeded generator (``ag.manual_seed``).
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = 1.0 - p
+    uniform = np.asarray(ag.rand_like(input))
+    # Mask and scale in the input's dtype, as torch does (bernoulli(1-p) / (1-p)).
+    mask = (uniform < keep).astype(input.dtype) / input.dtype.type(keep)
+    return input * ag.from_numpy(mask)
+
+
+def linear(input, weight, bias=None):
+    """y = x W^T + b, with weight of shape (out_features, in_features)."""
+    if _fused_linear is not None:
+        return _fused_linear(input, weight, bias)
+    out = input @ weight.T
+    return out if bias is None else out + bias
+
+
+# TEMPORARY: ag.linear (the fused op) is still being written; fall back to matmul until it lands.
+_fused_linear = getattr(ag, "linear", None)
+
+
+# -- normalisation -------------------------------------------------------------------
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalise each channel (dim 1) over the batch and all other dims:  y = (x - mean) / sqrt(var + eps) * w + b.
+
+    ``training=True`` uses the batch's mean and biased variance, and (if given)
+    updates the running statistics in place, with no gradient:
+    ``running = (1 - momentum) * running + momentum * batch`` (the unbiased
+    variance for `running_var`).  ``training=False`` uses the running statistics.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of shape (N, C) or (N, C, ...), got shape {tuple(input.shape)}")
+    channels = input.shape[1]
+    for name, value in (("running_mean", running_mean), ("running_var", running_var),
+                        ("weight", weight), ("bias", bias)):
+        if value is not None and tuple(value.shape) != (channels,):
+            raise ValueError(f"batch_norm: {name} must have shape ({channels},) for an input with "
+                             f"{channels} channels (shape {tuple(input.shape)}), got {tuple(value.shape)}")
+    stat_shape = (1, channels) + (1,) * (input.ndim - 2)
+    if training:
+        count = input.numel() // channels if channels else 0
+        if count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                             f"got input of shape {tuple(input.shape)}")
+        dims = (0,) + tuple(range(2, input.ndim))
+        mean = input.mean(dim=dims, keepdim=True)
+        centered = input - mean
+        variance = (centered * centered).mean(dim=dims, keepdim=True)
+        if running_mean is not None or running_var is not None:
+            _update_running_stats(running_mean, running_var, mean, variance, momentum, count)
+        # The per-channel scale is computed at size C, so the big tensor sees one multiply.
+        scale = 1.0 / (variance + eps).sqrt()
+        if weight is not None:
+            scale = scale * weight.reshape(stat_shape)
+        out = centered * scale
+        return out if bias is None else out + bias.reshape(stat_shape)
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: running_mean and running_var must be given when training=False")
+    scale = 1.0 / (running_var + eps).sqrt()
+    if weight is not None:
+        scale = scale * weight
+    shift = -running_mean * scale
+    if bias is not None:
+        shift = shift + bias
+    return input * scale.reshape(stat_shape) + shift.reshape(stat_shape)
+
+
+def _update_running_stats(running_mean, running_var, mean, variance, momentum, count):
+    """running = (1 - momentum) * running + momentum * batch, in place and off the tape."""
+    with ag.no_grad():
+        if running_mean is not None:
+            running_mean.mul_(1.0 - momentum).add_(mean.reshape(-1) * momentum)
+        if running_var is not None:
+            unbiased = variance.reshape(-1) * (count / (count - 1))
+            running_var.mul_(1.0 - momentum).add_(unbiased * momentum)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the trailing `normalized_shape` dims:  y = (x - mean) / sqrt(var + eps) * w + b  (biased var)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    count = len(shape)
+    if count == 0 or count > input.ndim or tuple(input.shape[input.ndim - count:]) != shape:
+        raise ValueError(f"layer_norm: normalized_shape {shape} must match the last dims of the "
+                         f"input, got input of shape {tuple(input.shape)}")
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and tuple(value.shape) != shape:
+            raise ValueError(f"layer_norm: {name} must have shape {shape}, got {tuple(value.shape)}")
+    dims = tuple(range(input.ndim - count, input.ndim))
+    mean = input.mean(dim=dims, keepdim=True)
+    centered = input - mean
+    variance = (centered * centered).mean(dim=dims, keepdim=True)
+    out = centered / (variance + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """x / max(||x||_p, eps) along `dim` (the gradient through an all-zero slice is 0, as torch)."""
+    if out is not None:
+        raise TypeError("normalize: out= is not supported; use the returned tensor")
+    if not p > 0 or math.isinf(p):
+        raise ValueError(f"normalize: p must be a finite number > 0, got {p}")
+    powered = ag.abs(input) ** p if p != 2 else input * input
+    total = powered.sum(dim=dim, keepdim=True)
+    # d/ds s^(1/p) is infinite at s == 0: take the root only where s > 0 so no inf*0 = nan appears.
+    positive = np.asarray(total) > 0
+    root = ag.where(positive, ag.where(positive, total, 1.0) ** (1.0 / p), 0.0)
+    return input / ag.clamp(root, min=eps)
+
+
+# -- lookups ---------------------------------------------------------------------------
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of `weight` picked by the integer `input`: ``out[..., :] = weight[input[...], :]``.
+
+    The row at `padding_idx` gets no gradient (its value is still returned).
+    """
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
+    indices = np.asarray(input)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding: expected an integer (int64) index tensor, got dtype {indices.dtype}")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
+    count = weight.shape[0]
+    if indices.size:
+        low, high = indices.min(), indices.max()
+        if low < 0 or high >= count:
+            bad = low if low < 0 else high
+            raise IndexError(f"embedding: index {bad} is out of range for {count} embeddings (expected 0..{count - 1})")
+    out = weight[indices]
+    if padding_idx is None:
+        return out
+    if not -count <= padding_idx < count:
+        raise ValueError(f"embedding: padding_idx {padding_idx} must be within [-{count}, {count - 1}]")
+    padding_idx %= count
+    if not (indices == padding_idx).any():
+        return out
+    # Same values, but the padding rows come from a detached copy, so no gradient reaches them.
+    not_padding = (indices != padding_idx)[..., None]
+    return ag.where(not_padding, out, out.detach())
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 tensor of shape (*tensor.shape, num_classes), 1 at each index and 0 elsewhere."""
+    indices = np.asarray(tensor)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected an integer (int64) tensor of class indices, got dtype {indices.dtype}")
+    if num_classes == -1:
+        if indices.size == 0:
+            raise ValueError("one_hot: cannot infer the number of classes from an empty tensor; pass num_classes")
+        num_classes = int(indices.max()) + 1
+    if indices.size and (indices.min() < 0 or indices.max() >= num_classes):
+        bad = indices.min() if indices.min() < 0 else indices.max()
+        raise ValueError(f"one_hot: class value {bad} is out of range for num_classes={num_classes}")
+    out = np.zeros(indices.shape + (num_classes,), np.int64)
+    np.put_along_axis(out, indices[..., None].astype(np.intp), 1, axis=-1)
+    return ag.from_numpy(out)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the last dims: `pad` = (left, right) of the last dim, then of the one before, ... (``ag.pad``)."""
+    return ag.pad(input, pad, mode=mode, value=value)
