@@ -1,0 +1,57 @@
+"""Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay (torch's rules)."""
+import autograd_core as ag
+
+from .optimizer import Optimizer, check_non_negative
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent.
+
+    Per parameter, with g its gradient (negated if `maximize`):
+    ``g += weight_decay * p``; with momentum, ``b = g`` on the first step and
+    ``b = momentum * b + (1 - dampening) * g`` after it, then ``g = g + momentum * b``
+    (Nesterov) or ``g = b``; finally ``p -= lr * g``.
+    State: ``'momentum_buffer'`` (only when momentum != 0).
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group):
+        check_non_negative("SGD", "lr", group["lr"], "learning rate")
+        check_non_negative("SGD", "momentum", group["momentum"])
+        check_non_negative("SGD", "weight_decay", group["weight_decay"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                "SGD: Nesterov momentum requires a momentum and zero dampening, got "
+                f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
+            )
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss (or None)."""
+        loss = self._evaluate(closure)
+        with ag.no_grad():
+            for group in self.param_groups:
+                lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+                weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+                for param in group["params"]:
+                    grad = param.grad
+                    if grad is None:
+                        continue
+                    if maximize:
+                        grad = -grad
+                    if weight_decay != 0:
+                        grad = grad.add(param, alpha=weight_decay)
+                    if momentum != 0:
+                        state = self.state[param]
+                        buffer = state.get("momentum_buffer")
+                        if buffer is None:
+                            buffer = state["momentum_buffer"] = grad.clone()
+                        else:
+                            buffer.mul_(momentum).add_(grad, alpha=1 - dampening)
+                        grad = grad.add(buffer, alpha=momentum) if nesterov else buffer
+                    param.add_(grad, alpha=-lr)
+        return loss
