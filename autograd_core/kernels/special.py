@@ -14,4 +14,4 @@ _erf_ufunc = np.frompyfunc(math.erf, 1, 1)
 def erf(x):
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.float64
-    return _erf_ufunc(x.astype(np.float64)).astype(dtype)
+    return np.asarray(_erf_ufunc(x.astype(np.float64)), dtype=np.float64).astype(dtype)

@@ -4,12 +4,14 @@ Each op: a forward on ndarrays and its VJP, side by side (see `op.py`).
 Broadcasting is undone by the engine, so a binary op's VJP returns gradients
 of the broadcast shape.
 """
+import math
+
 import numpy as np
 
 from .. import kernels
 from .op import Op
 
-__all__ = ["abs", "add", "clamp", "clip", "cos", "div", "elu", "exp", "gelu", "leaky_relu", "log", "maximum", "minimum", "mul", "neg", "pow", "relu", "rsqrt", "sigmoid", "sign", "sin", "softplus", "sqrt", "square", "sub", "tanh", "where"]
+__all__ = ["abs", "add", "clamp", "clip", "cos", "div", "elu", "erf", "exp", "gelu", "leaky_relu", "log", "maximum", "minimum", "mul", "neg", "pow", "relu", "rsqrt", "sigmoid", "sign", "sin", "softplus", "sqrt", "square", "sub", "tanh", "where"]
 
 
 # -- arithmetic -----------------------------------------------------------------
@@ -214,6 +216,24 @@ class Sign(Op):
         return g * 0
 
 
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)  # a Python float: numpy float64 scalars would upcast float32
+
+
+class Erf(Op):
+    """The error function;  d/dx erf(x) = 2/sqrt(pi) e^(-x^2)"""
+    float_only = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return kernels.erf(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * _TWO_OVER_SQRT_PI * ctx.xp.exp(-(x * x))
+
+
 # -- activations ----------------------------------------------------------------
 class Tanh(Op):
     """tanh(x);  d/dx = 1 - tanh(x)^2"""
@@ -329,8 +349,6 @@ class Gelu(Op):
             t = xp.tanh(inner)
             d_inner = c * (1 + 3 * 0.044715 * x * x)
             return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)
-        from .special import erf
-
         cdf = 0.5 * (1 + erf(x * float(1 / np.sqrt(2))))
         pdf = xp.exp(-0.5 * x * x) * float(1 / np.sqrt(2 * np.pi))
         return g * (cdf + x * pdf)
@@ -496,6 +514,10 @@ def abs(input):
 
 def sign(input):
     return Sign.apply(input)
+
+
+def erf(input):
+    return Erf.apply(input)
 
 
 def tanh(input):
