@@ -455,6 +455,12 @@ def add(input, other, alpha=1):
 
 def sub(input, other, alpha=1):
     """input - alpha * other"""
+    for operand in (input, other):
+        if getattr(operand, "dtype", None) == np.bool_:
+            raise RuntimeError(
+                "sub: subtraction with a bool tensor is not supported (as in torch); "
+                "to invert a mask use ~mask or logical_not()"
+            )
     return Sub.apply(input, other if alpha == 1 else mul(other, alpha))
 
 
