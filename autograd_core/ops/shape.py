@@ -1,11 +1,22 @@
-"""Shape ops: reshape/view, flatten, transpose/permute, squeeze/unsqueeze, expand,
-cat/stack/split/chunk, pad.  Their VJPs only move gradient values around.
+"""Shape ops: reshape/view, flatten, squeeze/unsqueeze, transpose/permute/movedim, expand,
+and (from `join.py` and `pad.py`) cat/stack, split/chunk/unbind, pad.  Their VJPs only
+move gradient values around:
+
+    reshape <-> reshape back      permute <-> inverse permute     expand -> sum (engine)
+    cat     -> slices of g        stack   -> g[..., i, ...]       split/unbind -> cat/stack of grads
+    pad     -> pad by the negated amounts (crop what was added, zero-fill what was cropped)
 """
+import math
+
 import numpy as np
 
 from .op import Op
 
-__all__ = ["reshape", "view", "permute", "transpose", "expand"]
+__all__ = [
+    "reshape", "view", "flatten", "squeeze", "unsqueeze", "expand", "expand_as", "reshape_as",
+    "view_as", "broadcast_to", "permute", "transpose", "swapaxes", "movedim", "cat", "concat",
+    "stack", "split", "chunk", "unbind", "pad",
+]
 
 
 def _shape_arg(shape):
@@ -15,6 +26,19 @@ def _shape_arg(shape):
     return tuple(int(s) for s in shape)
 
 
+def _wrap_dim(dim, ndim, op_name):
+    """A dim in [-ndim, ndim) as a non-negative axis (a 0-d tensor accepts -1 and 0, as torch)."""
+    size = max(ndim, 1)
+    if not -size <= dim < size:
+        raise IndexError(
+            f"{op_name}: dimension out of range (expected to be in range of [{-size}, {size - 1}], but got {dim})"
+        )
+    return int(dim) % size
+
+
+# ---------------------------------------------------------------------------
+# Views: reshape, permute, expand
+# ---------------------------------------------------------------------------
 class Reshape(Op):
     """The same values in a new shape;  the gradient is reshaped back"""
     is_view = True
@@ -76,30 +100,118 @@ class Expand(Op):
 
 
 def reshape(input, *shape):
+    """The same values in `shape` (one entry may be -1: inferred from the number of elements)."""
     return Reshape.apply(input, shape=_shape_arg(shape))
 
 
 def view(input, *shape):
+    """As `reshape` (numpy decides whether a copy is needed; values are identical either way)."""
     return Reshape.apply(input, shape=_shape_arg(shape))
 
 
+def reshape_as(input, other):
+    """`input` reshaped to ``other.shape``."""
+    return Reshape.apply(input, shape=tuple(other.shape))
+
+
+def view_as(input, other):
+    """`input` viewed with ``other.shape``."""
+    return Reshape.apply(input, shape=tuple(other.shape))
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dims start_dim..end_dim into one (a 0-d tensor becomes shape (1,))."""
+    shape = tuple(np.shape(input))
+    if not shape:
+        return Reshape.apply(input, shape=(1,))
+    start, end = _wrap_dim(start_dim, len(shape), "flatten"), _wrap_dim(end_dim, len(shape), "flatten")
+    if start > end:
+        raise RuntimeError(f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
+    merged = math.prod(shape[start:end + 1])
+    return Reshape.apply(input, shape=shape[:start] + (merged,) + shape[end + 1:])
+
+
+def squeeze(input, dim=None):
+    """Drop size-1 dims: all of them, or those in `dim` (int or tuple; a dim whose size is not 1 stays)."""
+    shape = tuple(np.shape(input))
+    if dim is None:
+        dims = range(len(shape))
+    else:
+        dims = {_wrap_dim(d, len(shape), "squeeze") for d in ((dim,) if isinstance(dim, int) else dim)}
+    return Reshape.apply(input, shape=tuple(s for i, s in enumerate(shape) if not (s == 1 and i in dims)))
+
+
+def unsqueeze(input, dim):
+    """Insert a size-1 dim at position `dim` (in [-ndim-1, ndim])."""
+    shape = tuple(np.shape(input))
+    if not -len(shape) - 1 <= dim <= len(shape):
+        raise IndexError(
+            f"unsqueeze: dimension out of range (expected to be in range of "
+            f"[{-len(shape) - 1}, {len(shape)}], but got {dim})"
+        )
+    dim = dim % (len(shape) + 1)
+    return Reshape.apply(input, shape=shape[:dim] + (1,) + shape[dim:])
+
+
+def expand(input, *shape):
+    """Broadcast size-1 dims to `shape` without copying (-1 keeps a dim's size)."""
+    return Expand.apply(input, shape=_shape_arg(shape))
+
+
+def expand_as(input, other):
+    """`input` expanded to ``other.shape``."""
+    return Expand.apply(input, shape=tuple(other.shape))
+
+
+def broadcast_to(input, shape):
+    """`input` broadcast to `shape` (torch.broadcast_to; -1 keeps a dim's size)."""
+    return Expand.apply(input, shape=_shape_arg((shape,)))
+
+
 def permute(input, *dims):
+    """Reorder the dims: result dim i is input dim ``dims[i]``."""
     return Permute.apply(input, dims=_shape_arg(dims))
 
 
 def transpose(input, dim0, dim1):
-    ndim = max(input.ndim, 1)
+    """Swap two dims."""
+    ndim = max(np.ndim(input), 1)
     for d in (dim0, dim1):
         if not -ndim <= d < ndim:
             raise IndexError(
                 f"transpose: dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {d})"
             )
-    if input.ndim < 2:
-        return Reshape.apply(input, shape=input.shape)
-    dims = list(range(input.ndim))
+    if np.ndim(input) < 2:
+        return Reshape.apply(input, shape=tuple(np.shape(input)))
+    dims = list(range(np.ndim(input)))
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
     return Permute.apply(input, dims=tuple(dims))
 
 
-def expand(input, *shape):
-    return Expand.apply(input, shape=_shape_arg(shape))
+def swapaxes(input, axis0, axis1):
+    """numpy's name for `transpose`."""
+    return transpose(input, axis0, axis1)
+
+
+def movedim(input, source, destination):
+    """Move dim(s) `source` to position(s) `destination`; the other dims keep their order."""
+    ndim = np.ndim(input)
+    source = (source,) if isinstance(source, int) else tuple(source)
+    destination = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(source) != len(destination):
+        raise RuntimeError(
+            f"movedim: source {source} and destination {destination} must have the same number of dims"
+        )
+    source = [_wrap_dim(d, ndim, "movedim") for d in source]
+    destination = [_wrap_dim(d, ndim, "movedim") for d in destination]
+    if len(set(source)) != len(source) or len(set(destination)) != len(destination):
+        raise RuntimeError(f"movedim: repeated dim in source {source} or destination {destination}")
+    order = [d for d in range(ndim) if d not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return Permute.apply(input, dims=tuple(order))
+
+
+# Joining/splitting and padding live in their own files; they are part of this family's API.
+from .join import cat, chunk, concat, split, stack, unbind  # noqa: E402
+from .pad import pad  # noqa: E402
