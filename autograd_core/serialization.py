@@ -84,9 +84,9 @@ def _encode(obj):
     chunks = []
     offset = 0
     for name, array in tensors.items():
-        array = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
-        data = array.tobytes()
-        header[name] = {"dtype": _DTYPE_CODES[np.dtype(array.dtype.newbyteorder("="))],
+        # (Not np.ascontiguousarray: it turns a 0-d array into shape (1,).)
+        data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes(order="C")
+        header[name] = {"dtype": _DTYPE_CODES[array.dtype],
                         "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
         chunks.append(data)
         offset += len(data)
