@@ -23,8 +23,8 @@ class Clone(Op):
     """A copy with its own memory;  d/dx = 1"""
 
     @staticmethod
-    def forward(ctx, x):
-        return np.array(x, copy=True)
+    def forward(ctx, x, order="K"):
+        return np.array(x, copy=True, order=order)  # "K" keeps the layout, as torch's clone
 
     @staticmethod
     def backward(ctx, g):
@@ -143,7 +143,7 @@ def contiguous(input, memory_format=None):
     """The tensor itself if its memory is C-contiguous, else a contiguous (differentiable) copy."""
     if input._data.flags.c_contiguous:
         return input
-    return Clone.apply(input)
+    return Clone.apply(input, order="C")
 
 
 def is_contiguous(input, memory_format=None):
