@@ -130,7 +130,7 @@ def _check_in_unit_interval(value, name, what):
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-w [y log(x) + (1 - y) log(1 - x)], each log clamped at -100 as torch (so x = 0 or 1 stays finite).
 
-    The gradient is torch's: w (x - y) / max(x (1 - x), 1e-12).
+    The gradient is torch's: w (x - y) / max(x (1 - x), 1e-12) (not quite the true derivative at 0 and 1).
     """
     reduction = _get_reduction(reduction, size_average, reduce, "binary_cross_entropy")
     _check_pair(input, target, "binary_cross_entropy")
@@ -163,6 +163,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _reduce(loss, reduction)
 
 
+# torch keeps this epsilon as a C float, so its value is float32's nearest to 1e-12.
+_BCE_EPSILON = float(np.float32(1e-12))
+
+
 class _BinaryCrossEntropy(ag.Function):
     """Elementwise BCE with torch's clamped logs and gradients (one recorded node)."""
 
@@ -173,14 +177,14 @@ class _BinaryCrossEntropy(ag.Function):
         with np.errstate(divide="ignore"):
             log_x = np.maximum(np.log(x), -100)
             log_1mx = np.maximum(np.log(1 - x), -100)
-        return ag.from_numpy(-(y * log_x + (1 - y) * log_1mx))
+        return ag.from_numpy(np.asarray(-(y * log_x + (1 - y) * log_1mx)))
 
     @staticmethod
     def backward(ctx, grad):
         input, target = ctx.saved_tensors
         grad_input = grad_target = None
         if ctx.needs_input_grad[0]:
-            grad_input = grad * (input - target) / ag.clamp(input * (1 - input), min=1e-12)
+            grad_input = grad * (input - target) / ag.clamp(input * (1 - input), min=_BCE_EPSILON)
         if ctx.needs_input_grad[1]:
             # d/dy = log(1 - x) - log(x), with the same clamps as the forward.
             grad_target = grad * (ag.clamp(ag.log(1 - input), min=-100) - ag.clamp(ag.log(input), min=-100))

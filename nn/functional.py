@@ -153,14 +153,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 def linear(input, weight, bias=None):
     """y = x W^T + b, with weight of shape (out_features, in_features)."""
-    if _fused_linear is not None:
-        return _fused_linear(input, weight, bias)
-    out = input @ weight.T
-    return out if bias is None else out + bias
-
-
-# TEMPORARY: ag.linear (the fused op) is still being written; fall back to matmul until it lands.
-_fused_linear = getattr(ag, "linear", None)
+    return ag.linear(input, weight, bias)
 
 
 # -- normalisation -------------------------------------------------------------------
