@@ -16,11 +16,12 @@ class BatchNorm1d(Module):
     biased variance come from the batch, and the running statistics are updated
     with the *unbiased* variance:  running = (1 - momentum) * running + momentum * batch_stat
     (``momentum=None``: a cumulative average over all batches seen).  In eval mode
-    the running statistics are used instead.
+    the running statistics are used instead.  ``bias=False`` (keyword-only, as in
+    torch 2.x) keeps the learnable scale but drops the shift.
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
+                 device=None, dtype=None, *, bias=True):
         super().__init__()
         if not isinstance(num_features, int) or isinstance(num_features, bool) or num_features <= 0:
             raise ValueError(f"BatchNorm1d: num_features must be a positive int, got {num_features!r}")
@@ -31,9 +32,11 @@ class BatchNorm1d(Module):
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = Parameter(ag.empty(num_features, dtype=dtype, device=device))
-            self.bias = Parameter(ag.empty(num_features, dtype=dtype, device=device))
         else:
             self.register_parameter("weight", None)
+        if affine and bias:
+            self.bias = Parameter(ag.empty(num_features, dtype=dtype, device=device))
+        else:
             self.register_parameter("bias", None)
         if track_running_stats:
             self.register_buffer("running_mean", ag.zeros(num_features, dtype=dtype, device=device))
@@ -55,8 +58,9 @@ class BatchNorm1d(Module):
     def reset_parameters(self):
         """Reset the running statistics and set weight = 1, bias = 0."""
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def _check_input(self, input):
@@ -95,7 +99,7 @@ class BatchNorm1d(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class LayerNorm(Module):
@@ -140,4 +144,5 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")

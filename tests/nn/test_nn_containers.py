@@ -123,9 +123,9 @@ def test_repr_of_nested_and_custom_modules():
         "Net(\n"
         "  (body): Sequential(\n"
         "    (0): Linear(in_features=2, out_features=3, bias=False)\n"
-        "    (1): BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)\n"
+        "    (1): BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)\n"
         "  )\n"
-        "  (norm): LayerNorm((3,), eps=1e-05, elementwise_affine=True)\n"
+        "  (norm): LayerNorm((3,), eps=1e-05, elementwise_affine=True, bias=True)\n"
         "  (missing): None\n"
         ")"
     )

@@ -54,12 +54,16 @@ def test_clip_grad_norm_skips_missing_grads_and_accepts_one_tensor():
     assert nn.utils.clip_grad_norm_([], 1.0).item() == 0.0
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
 def test_clip_grad_norm_non_finite():
     params = params_with_grads([[np.inf, 1.0]])
     with pytest.raises(RuntimeError, match="non-finite"):
         nn.utils.clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
+    np.testing.assert_array_equal(params[0].grad.numpy(), [np.inf, 1.0])  # the error came before any change
     total = nn.utils.clip_grad_norm_(params, 1.0)
     assert math.isinf(total.item())
+    # As torch: the coefficient max_norm / (inf + 1e-6) is 0, and inf * 0 is nan.
+    np.testing.assert_array_equal(params[0].grad.numpy(), [np.nan, 0.0])
 
 
 def test_clip_grad_norm_keeps_float32():
