@@ -28,6 +28,9 @@ class _RequiredParameter:
 
 required = _RequiredParameter()
 
+_SET_MESSAGE = ("{name}: parameters must be given as an ordered collection (a list), not a set, "
+                "so that their order is the same on every run")
+
 
 class Optimizer:
     """Base class of all optimizers.
@@ -50,6 +53,8 @@ class Optimizer:
             )
         if isinstance(params, dict):
             params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(_SET_MESSAGE.format(name=type(self).__name__))
         groups = list(params)
         if len(groups) == 0:
             raise ValueError(f"{type(self).__name__}: optimizer got an empty parameter list")
@@ -76,10 +81,7 @@ class Optimizer:
         if isinstance(params, ag.Tensor):
             params = [params]
         elif isinstance(params, (set, frozenset)):
-            raise TypeError(
-                f"{type(self).__name__}: parameters must be given as an ordered collection "
-                "(a list), not a set, so that their order is the same on every run"
-            )
+            raise TypeError(_SET_MESSAGE.format(name=type(self).__name__))
         params = list(params)
         names = [item[0] for item in params if isinstance(item, tuple)]
         params = [item[1] if isinstance(item, tuple) else item for item in params]
