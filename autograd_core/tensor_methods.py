@@ -14,6 +14,8 @@ sum mean max min var std logsumexp softmax log_softmax prod argmax argmin all an
 reshape view flatten transpose permute squeeze unsqueeze expand expand_as reshape_as view_as
 split chunk gather masked_fill matmul mm dot unbind
 eq ne lt le gt ge logical_not isnan isfinite
+amax amin norm cumsum logical_and logical_or logical_xor isinf isclose allclose equal
+bitwise_not bitwise_and bitwise_or bitwise_xor
 clone to float double long int bool cpu type_as contiguous
 """.split()
 
@@ -52,7 +54,11 @@ if hasattr(ops, "matmul"):
     Tensor.__rmatmul__ = _reflected(ops.matmul)
 for _dunder, _name in (("__eq__", "eq"), ("__ne__", "ne"), ("__lt__", "lt"), ("__le__", "le"),
                        ("__gt__", "gt"), ("__ge__", "ge"), ("__getitem__", "getitem"),
-                       ("__invert__", "logical_not")):
+                       ("__invert__", "bitwise_not"), ("__and__", "bitwise_and"),
+                       ("__or__", "bitwise_or"), ("__xor__", "bitwise_xor")):
     if hasattr(ops, _name):
         setattr(Tensor, _dunder, getattr(ops, _name))
+for _dunder, _name in (("__rand__", "bitwise_and"), ("__ror__", "bitwise_or"), ("__rxor__", "bitwise_xor")):
+    if hasattr(ops, _name):
+        setattr(Tensor, _dunder, _reflected(getattr(ops, _name)))
 Tensor.__hash__ = lambda self: id(self)

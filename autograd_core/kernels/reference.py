@@ -91,3 +91,34 @@ def softplus_forward(x, beta, threshold):
 def softplus_backward(g, x, beta, threshold):
     scaled = x * beta
     return np.where(scaled > threshold, g, g * sigmoid_forward(scaled)).astype(g.dtype, copy=False)
+
+
+# -- softmax family -------------------------------------------------------------
+# All three subtract the maximum first, so exp() never overflows: logits of
+# magnitude 1e4 give finite, exact results in float32.
+def softmax_forward(x, axis):
+    """e^(x - max) / sum(e^(x - max)) along `axis` (an int)."""
+    out = np.subtract(x, np.max(x, axis=axis, keepdims=True))
+    np.exp(out, out=out)
+    out /= np.sum(out, axis=axis, keepdims=True)
+    return out
+
+
+def log_softmax_forward(x, axis):
+    """(x - max) - log(sum(e^(x - max))) along `axis` (an int)."""
+    shifted = np.subtract(x, np.max(x, axis=axis, keepdims=True))
+    total = np.sum(np.exp(shifted), axis=axis, keepdims=True)
+    shifted -= np.log(total)
+    return shifted
+
+
+def logsumexp_forward(x, axes, keepdims):
+    """log(sum(e^x)) over `axes` (a tuple); an infinite maximum is not subtracted (as torch),
+    so all -inf gives -inf and any +inf gives +inf.  Reducing an empty axis gives -inf."""
+    peak = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
+    peak = np.where(np.isfinite(peak), peak, 0).astype(x.dtype, copy=False)
+    total = np.sum(np.exp(x - peak), axis=axes, keepdims=True)
+    with np.errstate(divide="ignore"):
+        out = np.log(total)
+    out += peak
+    return np.asarray(out if keepdims else np.squeeze(out, axis=axes))

@@ -153,6 +153,8 @@ class TENSOR:
 
     @staticmethod
     def sum(x, axis=None, keepdims=False):
+        if axis == ():
+            return x  # numpy's meaning (no axes); torch's sum(dim=()) would reduce them all
         return x.sum(dim=axis, keepdim=keepdims)
 
     @staticmethod

@@ -1,0 +1,116 @@
+"""The softmax family: softmax, log_softmax, logsumexp.
+
+All three are numerically stable (the maximum is subtracted before exp, in
+`kernels`), so logits of magnitude 1e4 give finite results.  Their VJPs are
+written in terms of the saved *output*, which keeps them cheap and makes them
+differentiable again under ``create_graph=True``.
+"""
+import warnings
+
+import numpy as np
+
+from .. import dtypes, kernels
+from .op import Op
+from .reduce import normalize_dims, restore_dims
+
+__all__ = ["log_softmax", "logsumexp", "softmax"]
+
+
+def _softmax_axis(input, dim, name):
+    """The one axis softmax normalises over (None for a 0-d tensor, whose softmax is 1)."""
+    if dim is None:
+        dim = _legacy_softmax_dim(input, name)
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{name}(): dim must be an int, got {dim!r}")
+    dims = normalize_dims(dim, np.ndim(getattr(input, "_data", input)), name)
+    return dims[0] if dims else None
+
+
+class Softmax(Op):
+    """y = e^x / sum(e^x) along dim;  dx = y * (g - sum(g * y))"""
+    float_only = True
+
+    @staticmethod
+    def forward(ctx, x, axis=None, dtype=None):
+        if dtype is not None:
+            x = x.astype(dtype, copy=False)
+        ctx.axis = axis
+        if axis is None:
+            y = kernels.softmax_forward(x.reshape(1), 0).reshape(())
+        else:
+            y = kernels.softmax_forward(x, axis)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        weighted = g * y
+        return weighted - y * ctx.xp.sum(weighted, axis=ctx.axis, keepdims=True)
+
+
+class LogSoftmax(Op):
+    """y = x - log(sum(e^x)) along dim;  dx = g - e^y * sum(g)"""
+    float_only = True
+
+    @staticmethod
+    def forward(ctx, x, axis=None, dtype=None):
+        if dtype is not None:
+            x = x.astype(dtype, copy=False)
+        ctx.axis = axis
+        if axis is None:
+            y = kernels.log_softmax_forward(x.reshape(1), 0).reshape(())
+        else:
+            y = kernels.log_softmax_forward(x, axis)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        xp = ctx.xp
+        return g - xp.exp(y) * xp.sum(g, axis=ctx.axis, keepdims=True)
+
+
+class Logsumexp(Op):
+    """y = log(sum(e^x)) over dims;  dx = g * e^(x - y)"""
+    float_only = True
+
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False):
+        dims = normalize_dims(dim, x.ndim)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        # An ndarray, not a numpy scalar: the engine recognises the saved output by identity.
+        y = np.asarray(kernels.logsumexp_forward(x, dims, keepdim))
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        xp, dims, keepdim = ctx.xp, ctx.dims, ctx.keepdim
+        return restore_dims(xp, g, dims, keepdim) * xp.exp(x - restore_dims(xp, y, dims, keepdim))
+
+
+def _legacy_softmax_dim(input, name):
+    """torch's implicit dim for ``softmax(x)`` without dim (deprecated there too): 0 for 0-, 1- and 3-d."""
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.",
+        UserWarning, stacklevel=4,
+    )
+    return 0 if np.ndim(getattr(input, "_data", input)) in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, dtype=None):
+    """e^x / sum(e^x) along `dim` (computed in `dtype` if given);  stable for large logits."""
+    return Softmax.apply(input, axis=_softmax_axis(input, dim, "softmax"), dtype=dtypes.as_dtype(dtype))
+
+
+def log_softmax(input, dim=None, dtype=None):
+    """x - logsumexp(x) along `dim` (computed in `dtype` if given);  stable for large logits."""
+    return LogSoftmax.apply(input, axis=_softmax_axis(input, dim, "log_softmax"), dtype=dtypes.as_dtype(dtype))
+
+
+def logsumexp(input, dim, keepdim=False):
+    """log(sum(e^x)) over `dim` (int or tuple), computed without overflow."""
+    return Logsumexp.apply(input, dim=dim, keepdim=keepdim)
