@@ -92,7 +92,7 @@ def _ufunc(tensor, name, ufunc, *operands):
     try:
         ufunc(data, *operands, out=data, casting="same_kind")
     except (TypeError, ValueError) as error:
-        raise _write_error(tensor, name, operands, error) from None
+        raise _write_error(tensor, name, operands, error, ufunc) from None
     tensor._version[0] += 1
     return tensor
 
@@ -102,12 +102,15 @@ def _assign(tensor, name, value):
     try:
         np.copyto(tensor._data, value, casting="unsafe")
     except (TypeError, ValueError) as error:
+        if "read-only" in str(error):
+            raise _write_error(tensor, name, (), error) from None
+        _check_broadcast_into(tensor, name, np.shape(value))
         raise _write_error(tensor, name, (value,), error) from None
     tensor._version[0] += 1
     return tensor
 
 
-def _write_error(tensor, name, operands, error):
+def _write_error(tensor, name, operands, error, ufunc=None):
     """A clear message for a failed in-place write (the op, the shapes and dtypes)."""
     message = str(error)
     if "read-only" in message:
@@ -117,7 +120,10 @@ def _write_error(tensor, name, operands, error):
         )
     shapes = [np.shape(value) for value in operands]
     if isinstance(error, TypeError):
-        result = np.result_type(tensor._data, *operands)
+        try:  # what the op would produce out of place (true division of ints is float64)
+            result = ufunc(tensor._data, *operands).dtype
+        except (TypeError, ValueError):
+            result = np.result_type(tensor._data, *operands)
         return RuntimeError(f"{name}: result type {result} can't be cast to the desired output type {tensor.dtype}")
     try:
         broadcast = np.broadcast_shapes(tensor.shape, *shapes)
