@@ -245,15 +245,17 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 def _nll(log_probs, indices, factor, denominator, reduction, class_dim):
     """Pick each target's log-probability (one gather), scale by -factor and reduce."""
-    index = ag.from_numpy(np.expand_dims(indices, class_dim))
-    picked = log_probs.gather(class_dim, index)
+    index_shape = indices.shape[:class_dim] + (1,) + indices.shape[class_dim:]
+    picked = log_probs.gather(class_dim, indices.reshape(index_shape))
     if factor is None:  # the common case: no class weights, nothing ignored
+        if reduction == "mean" and denominator:
+            return picked.sum() / -denominator  # = -mean, in one op less
         if reduction == "mean":
-            return -picked.mean()
+            return _divide(picked.sum(), 0)  # an empty batch: nan, as torch
         if reduction == "sum":
             return -picked.sum()
         return -picked.reshape(indices.shape)
-    loss = picked * ag.from_numpy(-np.expand_dims(factor, class_dim))
+    loss = picked * ag.from_numpy(-factor.reshape(index_shape))
     if reduction == "none":
         return loss.reshape(indices.shape)
     total = loss.sum()
@@ -300,18 +302,20 @@ def _class_targets(input, target, class_dim, ignore_index, name):
         raise ValueError(f"{name}: expected target of shape {expected} for input of shape "
                          f"{tuple(input.shape)}, got {indices.shape}")
     classes = input.shape[class_dim]
-    ignored = indices == ignore_index
-    valid = None
-    if ignored.any():
-        valid = ~ignored
+    in_range = indices.size == 0 or (indices.min() >= 0 and indices.max() < classes)
+    if in_range and not 0 <= ignore_index < classes:
+        return indices, None  # the common case: all valid, and ignore_index (-100) cannot occur
+    valid = indices != ignore_index
+    if valid.all():
+        valid = None
+    else:
         indices = np.where(valid, indices, 0)
-    if indices.size:
-        low, high = indices.min(), indices.max()
-        if low < 0 or high >= classes:
-            bad = (indices[valid] if valid is not None else indices)
-            bad = bad[(bad < 0) | (bad >= classes)][0]
-            raise IndexError(f"{name}: target {bad} is out of bounds for {classes} classes")
-    return indices.astype(np.int64, copy=False), valid
+    if not in_range:
+        kept = indices if valid is None else indices[valid]
+        bad = kept[(kept < 0) | (kept >= classes)]
+        if bad.size:
+            raise IndexError(f"{name}: target {bad[0]} is out of bounds for {classes} classes")
+    return indices, valid
 
 
 def _class_weight(weight, classes, dtype, name):
