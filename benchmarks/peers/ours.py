@@ -1,0 +1,136 @@
+"""This project (autograd_core + nn + optim), written against API.md only, as a user would."""
+import autograd_core as ag
+import nn
+import optim
+
+from .common import Timed, mlp_check
+
+VERSION = ag.__version__
+
+
+def _functional():
+    # Imported on first use so that a missing nn.functional fails one workload, not the worker.
+    import nn.functional as F
+
+    return F
+
+
+def mlp_step(w0, b0, w1, b1, w2, b2, x, y, lr, momentum):
+    """W1: one training step of nn.Sequential + nn.CrossEntropyLoss + optim.SGD(momentum)."""
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    arrays = {"0.weight": w0, "0.bias": b0, "2.weight": w1, "2.bias": b1, "4.weight": w2, "4.bias": b2}
+    model.load_state_dict({name: ag.from_numpy(array.copy()) for name, array in arrays.items()})
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = optim.SGD(model.parameters(), lr=float(lr), momentum=float(momentum))
+    inputs, targets = ag.from_numpy(x), ag.from_numpy(y)
+
+    def step():
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return Timed(
+        run=step,
+        check=lambda: mlp_check(
+            lambda: step().item(),
+            lambda: [p.detach().numpy() for p in model.parameters()],
+            lambda: [p.grad.numpy() for p in model.parameters()],
+        ),
+    )
+
+
+def op_chain(x, iterations, backward):
+    """W2: y = tanh(y * 1.0001 + 0.001) repeated, then y.sum().backward() (or forward only)."""
+    start = ag.from_numpy(x)
+    iterations = int(iterations)
+
+    def run():
+        leaf = start.detach().requires_grad_()
+        y = leaf
+        for _ in range(iterations):
+            y = (y * 1.0001 + 0.001).tanh()
+        if backward:
+            y.sum().backward()
+        return leaf, y
+
+    def check():
+        leaf, y = run()
+        result = {"y": y.detach().numpy().copy()}
+        if backward:
+            result["grad"] = leaf.grad.numpy().copy()
+        return result
+
+    return Timed(run=run, check=check)
+
+
+def _activation(name):
+    F = _functional()
+    return {
+        "relu": ag.relu, "sigmoid": ag.sigmoid, "tanh": ag.tanh, "gelu": F.gelu,
+        "leaky_relu": lambda t: F.leaky_relu(t, 0.01), "elu": lambda t: F.elu(t, 1.0),
+    }[name]
+
+
+def activation(x, g, name):
+    """W3: forward and backward of one activation on a large float32 vector."""
+    function = _activation(str(name))
+    leaf = ag.from_numpy(x).requires_grad_()
+    upstream = ag.from_numpy(g)
+
+    def run():
+        leaf.grad = None
+        out = function(leaf)
+        out.backward(upstream)
+        return out
+
+    def check():
+        out = run()
+        return {"y": out.detach().numpy().copy(), "grad": leaf.grad.numpy().copy()}
+
+    return Timed(run=run, check=check)
+
+
+def cross_entropy(logits, target):
+    """W4: F.cross_entropy forward and backward."""
+    F = _functional()
+    leaf = ag.from_numpy(logits).requires_grad_()
+    labels = ag.from_numpy(target)
+
+    def run():
+        leaf.grad = None
+        loss = F.cross_entropy(leaf, labels)
+        loss.backward()
+        return loss
+
+    def check():
+        loss = run()
+        return {"loss": loss.detach().numpy().reshape(1).copy(), "grad": leaf.grad.numpy().copy()}
+
+    return Timed(run=run, check=check)
+
+
+def deep_backward(x, ops):
+    """W5: backward (timed) through a chain of `ops` tanh ops (built untimed)."""
+    start = ag.from_numpy(x)
+    ops = int(ops)
+    state = {}
+
+    def before():
+        leaf = start.detach().requires_grad_()
+        y = leaf
+        for _ in range(ops):
+            y = y.tanh()
+        state["leaf"], state["total"] = leaf, y.sum()
+
+    def run():
+        state.pop("total").backward()
+
+    def check():
+        before()
+        leaf = state["leaf"]
+        run()
+        return {"grad": leaf.grad.numpy().copy()}
+
+    return Timed(run=run, check=check, before=before)

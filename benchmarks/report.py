@@ -1,0 +1,230 @@
+"""Turning results into markdown tables (one per workload) and describing the machine."""
+import os
+import platform
+import statistics
+from importlib import metadata
+
+from peers import LIBRARIES, MACHINE
+
+PACKAGES = ("numpy", "numba", "torch", "autograd", "mygrad", "micrograd", "autograd-core")
+
+
+def machine_info():
+    """CPU model, cores, versions and numpy's BLAS (threadpoolctl), without importing any peer."""
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), model)
+    except OSError:
+        pass
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    blas = []
+    try:
+        import numpy  # noqa: F401  (loads the BLAS that threadpoolctl then reports)
+        from threadpoolctl import threadpool_info
+
+        blas = [{k: info.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
+                for info in threadpool_info()]
+    except ImportError:
+        pass
+    return {
+        "cpu": model, "cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
+        "python": platform.python_version(), "versions": versions, "blas": blas,
+        "env": {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "NUMBA_"))},
+    }
+
+
+def machine_markdown(info):
+    versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items() if version)
+    blas = "; ".join(f"{b['internal_api']} {b['version']} ({b['architecture']}, {b['num_threads']} threads)"
+                     for b in info["blas"]) or "unknown"
+    env = ", ".join(f"{k}={v}" for k, v in sorted(info["env"].items())) or "none"
+    return (f"Machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable); "
+            f"Python {info['python']}; {versions}.  \nnumpy BLAS: {blas}.  \nThread/BLAS env vars: {env}.")
+
+
+def seconds(value):
+    """A duration with a unit a reader takes in at a glance."""
+    if value is None:
+        return "—"
+    if value < 1e-3:
+        return f"{value * 1e6:.1f} µs"
+    if value < 1:
+        return f"{value * 1e3:.2f} ms"
+    return f"{value:.2f} s"
+
+
+def ratio(value, reference):
+    return f" ({value / reference:.2f}x)" if value is not None and reference else ""
+
+
+def _median(entry):
+    return entry.get("median_s") if entry and entry.get("status") == "ok" else None
+
+
+def _notes(case_entries):
+    """'lib, case: status: reason' lines, merged when one library has the same reason everywhere."""
+    by_library, appearances = {}, {}
+    for label, entries in case_entries:
+        for library, entry in entries.items():
+            appearances[library] = appearances.get(library, 0) + 1
+            if entry.get("status") != "ok":
+                by_library.setdefault(library, []).append((label, f"{entry['status']}: {entry.get('reason', '')}"))
+    lines = []
+    for library, items in by_library.items():
+        reasons = {reason for _, reason in items}
+        if len(reasons) == 1 and len(items) == appearances[library] > 1:
+            lines.append(f"- {library} (all cases): {items[0][1]}")
+        else:
+            lines.extend(f"- {library}, {label}: {reason}" for label, reason in items)
+    return lines
+
+
+def timed_markdown(key, workload):
+    """Rows: libraries; columns: cases; cells: median and ratio to torch."""
+    cases = [c for c in workload["cases"] if c["floor"] is False]
+    floors = [c for c in workload["cases"] if c["floor"]]
+    per_op = workload["per_op"]
+    libraries = [lib for lib in LIBRARIES if any(lib in c["results"] for c in cases)]
+    header = ["library"] + [c["label"] for c in cases]
+    extra = _extra_column(key, cases, floors)
+    if extra:
+        header.append(extra[0])
+    lines = [f"### {key}: {workload['title']}", ""]
+    if per_op:
+        lines.append("Time per op (call time / ops), ratio to torch in parentheses.")
+    else:
+        lines.append("Median time per call, ratio to torch in parentheses.")
+    lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for library in libraries:
+        cells = [library]
+        for case in cases:
+            entry = case["results"].get(library)
+            value, reference = _median(entry), _median(case["results"].get("torch"))
+            if per_op and value is not None:
+                ops = case["work"]["ops"]
+                value, reference = value / ops, (reference / ops if reference else None)
+            cells.append(seconds(value) + ratio(value, reference) if value is not None else "—")
+        if extra:
+            cells.append(extra[1](library))
+        lines.append("| " + " | ".join(cells) + " |")
+    if key == "W3" and floors:
+        lines.append(_memory_floor_row(cases, floors[0], len(header)))
+    lines.append("")
+    lines += _floor_lines(floors)
+    lines += _notes([(c["label"], c["results"]) for c in cases + floors])
+    return "\n".join(lines) + "\n"
+
+
+def _extra_column(key, cases, floors):
+    """W1: share of GEMM peak at the largest batch.  W5: µs per op at each chain length."""
+    if key == "W1" and floors and _median(floors[0]["results"].get(MACHINE)):
+        peak = floors[0]["work"]["flops"] / _median(floors[0]["results"][MACHINE])
+        largest = max(cases, key=lambda c: c["work"]["batch"])
+
+        def gemm_share(library):
+            value = _median(largest["results"].get(library))
+            return "—" if value is None else f"{largest['work']['flops'] / value / peak:.0%}"
+
+        return (f"GEMM share of peak, batch {largest['work']['batch']}", gemm_share)
+    if key == "W5":
+        def per_op(library):
+            values = [_median(c["results"].get(library)) for c in cases]
+            return " / ".join("—" if v is None else f"{v / c['work']['ops'] * 1e6:.2f}" for v, c in zip(values, cases))
+
+        return ("µs per op at each length (flat = linear)", per_op)
+    return None
+
+
+def _memory_floor_row(cases, floor, width):
+    copy = _median(floor["results"].get(MACHINE))
+    if copy is None:
+        return ""
+    per_byte = copy / floor["work"]["bytes"]
+    cells = ["memory-traffic floor"] + [seconds(per_byte * c["work"]["bytes"]) for c in cases]
+    return "| " + " | ".join(cells + [""] * (width - len(cells))) + " |"
+
+
+def _floor_lines(floors):
+    lines = []
+    for floor in floors:
+        value = _median(floor["results"].get(MACHINE))
+        if value is None:
+            continue
+        if "flops" in floor["work"]:
+            lines.append(f"Machine, same run: {floor['label']}: {seconds(value)} = "
+                         f"{floor['work']['flops'] / value / 1e9:.1f} GFLOP/s (float32, numpy).")
+        else:
+            lines.append(f"Machine, same run: {floor['label']}: {seconds(value)} = "
+                         f"{floor['work']['bytes'] / value / 1e9:.1f} GB/s read+write; the activation floor "
+                         "moves 5 arrays (read x, write y, read g, read x, write dx).")
+    return lines + ([""] if lines else [])
+
+
+def memory_markdown(result):
+    steps, mark = result["steps"], result["mark"]
+    lines = [f"### W6: memory of {steps} W1 training steps at batch {result['batch']} (RSS)", "",
+             f"| library | peak RSS | peak - RSS before training | growth step {mark} -> {steps} |",
+             "|---|---|---|---|"]
+    notes = []
+    torch_extra = _rss_extra(result["libraries"].get("torch"))
+    for library, entry in result["libraries"].items():
+        if not entry.get("ok"):
+            lines.append(f"| {library} | — | — | — |")
+            notes.append(f"- {library}: failed: {entry.get('reason')}")
+            continue
+        extra = _rss_extra(entry)
+        growth = (entry["rss_at_end"] - entry["rss_at_mark"]) / 2**20
+        lines.append(f"| {library} | {entry['peak_rss'] / 2**20:.0f} MiB | {extra / 2**20:.1f} MiB"
+                     f"{ratio(extra, torch_extra)} | {growth:+.1f} MiB |")
+    return "\n".join(lines + [""] + notes) + "\n"
+
+
+def _rss_extra(entry):
+    return entry["peak_rss"] - entry["rss_before_steps"] if entry and entry.get("ok") else None
+
+
+def cold_markdown(result):
+    lines = [f"### W7: cold start (fresh process: import + build + first step at batch {result['batch']})", "",
+             "Median wall time of the whole process (import / build+first step inside it).", "",
+             "| library | warm Numba cache | empty Numba cache |", "|---|---|---|"]
+    notes = []
+
+    def median_of(entries, field):
+        return statistics.median(e[field] for e in entries) if entries else None
+
+    torch_entry = result["libraries"].get("torch", {})
+    for library, entry in result["libraries"].items():
+        cells = [library]
+        for mode in ("warm", "empty"):
+            wall = median_of(entry[mode], "wall_s")
+            if wall is None:
+                cells.append("—")
+                continue
+            cells.append(f"{seconds(wall)}{ratio(wall, median_of(torch_entry.get(mode), 'wall_s'))} "
+                         f"({seconds(median_of(entry[mode], 'import_s'))} / "
+                         f"{seconds(median_of(entry[mode], 'setup_and_first_step_s'))})")
+        lines.append("| " + " | ".join(cells) + " |")
+        if entry.get("reason"):
+            notes.append(f"- {library}: failed: {entry['reason']}")
+    return "\n".join(lines + [""] + notes) + "\n"
+
+
+def markdown(results):
+    parts = [machine_markdown(results["machine"]), ""]
+    skipped = [f"- {lib}: {why}" for lib, why in results["skipped"].items()]
+    if skipped:
+        parts += ["Libraries not run:"] + skipped + [""]
+    for key, workload in results["workloads"].items():
+        if key == "W6":
+            parts.append(memory_markdown(workload))
+        elif key == "W7":
+            parts.append(cold_markdown(workload))
+        else:
+            parts.append(timed_markdown(key, workload))
+    return "\n".join(parts)

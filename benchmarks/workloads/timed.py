@@ -1,0 +1,133 @@
+"""W1..W5: the timed workloads, their inputs (the same arrays for every library) and sizes.
+
+Every input is drawn here, in the parent, from a seeded numpy generator and
+written once to an .npz that every worker loads, so all libraries start from the
+very same weights and batch.
+"""
+import numpy as np
+
+from peers import MACHINE
+
+MLP_SIZES = (784, 512, 512, 10)
+ACTIVATIONS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh", "gelu")
+
+
+class Case:
+    """One measured configuration of a workload.
+
+    ``fn`` is the peer function called with ``arrays`` (saved to .npz) and ``params``
+    (sent as JSON); ``work`` holds the sizes derived figures need (FLOPs, ops,
+    bytes); ``libs`` restricts who runs it (the machine floors); ``tolerance`` is
+    the largest accepted max|a - b| / max|reference| for every checked array.
+    """
+
+    def __init__(self, label, fn, arrays, params=None, libs=None, repeats=None, work=None, tolerance=1e-3):
+        self.label = label
+        self.fn = fn
+        self.arrays = arrays
+        self.params = params or {}
+        self.libs = libs
+        self.repeats = repeats
+        self.work = work or {}
+        self.tolerance = tolerance
+
+
+class Workload:
+    """A named list of cases and how to print them (``unit`` is per call, or per op when ``per_op``)."""
+
+    def __init__(self, key, title, make_cases, libs=None, per_op=False):
+        self.key = key
+        self.title = title
+        self.make_cases = make_cases
+        self.libs = libs
+        self.per_op = per_op
+
+
+def mlp_inputs(batch, seed=0):
+    """W1's weights (torch's default Linear init ranges) and a random batch, float32."""
+    rng = np.random.default_rng(seed)
+    arrays = {}
+    for layer, (fan_in, fan_out) in enumerate(zip(MLP_SIZES[:-1], MLP_SIZES[1:])):
+        bound = 1 / np.sqrt(fan_in)
+        arrays[f"w{layer}"] = rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32)
+        arrays[f"b{layer}"] = rng.uniform(-bound, bound, fan_out).astype(np.float32)
+    arrays["x"] = rng.standard_normal((batch, MLP_SIZES[0])).astype(np.float32)
+    arrays["y"] = rng.integers(0, MLP_SIZES[-1], batch).astype(np.int64)
+    return arrays
+
+
+MLP_PARAMS = {"lr": 0.01, "momentum": 0.9}
+
+
+def mlp_step_flops(batch):
+    """GEMM FLOPs of one training step: forward, weight gradients, and input gradients of
+    layers 2 and 3 (nobody needs d loss / d x), 2 FLOPs per multiply-add."""
+    layers = list(zip(MLP_SIZES[:-1], MLP_SIZES[1:]))
+    macs = sum(i * o for i, o in layers)
+    input_grad_macs = sum(i * o for i, o in layers[1:])
+    return 2 * batch * (2 * macs + input_grad_macs)
+
+
+def _w1_cases(quick):
+    k, n = MLP_SIZES[0], MLP_SIZES[1]
+    rng = np.random.default_rng(1)
+    gemm = {"a": rng.standard_normal((512, k)).astype(np.float32),
+            "b": rng.standard_normal((k, n)).astype(np.float32)}
+    cases = [Case(f"GEMM peak 512x{k} @ {k}x{n}", "gemm", gemm, libs=(MACHINE,),
+                  work={"flops": 2 * 512 * k * n}, tolerance=1e-5)]
+    for batch in ((8,) if quick else (1, 32, 128, 512)):
+        cases.append(Case(f"batch {batch}", "mlp_step", mlp_inputs(batch), MLP_PARAMS,
+                          work={"flops": mlp_step_flops(batch), "batch": batch}))
+    return cases
+
+
+def _w2_cases(quick):
+    x = np.linspace(-1, 1, 10, dtype=np.float32)
+    iterations = 1000
+    return [Case(f"fwd+bwd, {3 * iterations} ops", "op_chain", {"x": x},
+                 {"iterations": iterations, "backward": True}, work={"ops": 3 * iterations}),
+            Case(f"fwd only, {3 * iterations} ops", "op_chain", {"x": x},
+                 {"iterations": iterations, "backward": False}, work={"ops": 3 * iterations})]
+
+
+def _w3_cases(quick):
+    size = 100_000 if quick else 1_000_000
+    rng = np.random.default_rng(3)
+    arrays = {"x": rng.standard_normal(size).astype(np.float32),
+              "g": rng.standard_normal(size).astype(np.float32)}
+    cases = [Case(f"copy {arrays['x'].nbytes / 1e6:g} MB (floor)", "copy", {"x": arrays["x"]},
+                  libs=(MACHINE,), work={"bytes": 2 * arrays["x"].nbytes})]
+    for name in ACTIVATIONS:
+        # forward reads x, writes y; backward reads g and x (or y), writes dx: 5 passes
+        cases.append(Case(name, "activation", arrays, {"name": name},
+                          work={"bytes": 5 * arrays["x"].nbytes, "elements": size}))
+    return cases
+
+
+def _w4_cases(quick):
+    batch, classes = (64, 100) if quick else (512, 1000)
+    rng = np.random.default_rng(4)
+    arrays = {"logits": rng.standard_normal((batch, classes)).astype(np.float32),
+              "target": rng.integers(0, classes, batch).astype(np.int64)}
+    return [Case(f"({batch}, {classes})", "cross_entropy", arrays)]
+
+
+def _w5_cases(quick):
+    x = np.linspace(-1, 1, 10, dtype=np.float32)
+    sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
+    # A float32 product of 10^5 factors (1 - y^2) differs between tanh implementations
+    # by more than one step's rounding; 1e-3 of the largest gradient still catches any
+    # real error (a wrong rule is off by O(1)).
+    return [Case(f"{ops:,} ops", "deep_backward", {"x": x}, {"ops": ops},
+                 repeats=3 if ops >= 100_000 else None, work={"ops": ops}) for ops in sizes]
+
+
+TIMED_WORKLOADS = {
+    "W1": Workload("W1", "MLP 784-512-512-10 training step (float32, CE, SGD momentum 0.9)", _w1_cases),
+    "W2": Workload("W2", "per-op overhead: y = tanh(y * 1.0001 + 0.001) x1000 on shape (10,)",
+                   _w2_cases, per_op=True),
+    "W3": Workload("W3", "activation forward+backward, float32", _w3_cases),
+    "W4": Workload("W4", "cross-entropy forward+backward, float32 logits", _w4_cases),
+    "W5": Workload("W5", "backward through a chain of tanh ops, shape (10,)", _w5_cases,
+                   libs=("ours", "torch", "autograd", "mygrad", "numpy")),
+}
