@@ -106,12 +106,16 @@ class LRScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
 
+class _LRScheduler(LRScheduler):
+    """The old name of `LRScheduler`, kept for scripts that subclass it."""
+
+
 def _count_optimizer_steps(optimizer):
     """Make ``optimizer.step()`` note that it ran, so a scheduler stepped too early can warn."""
     step = optimizer.step
-    if getattr(step, "_counts_calls", False):
+    method = getattr(step, "__func__", None)
+    if method is None or getattr(step, "_counts_calls", False):
         return
-    method = step.__func__
     optimizer_ref = weakref.ref(optimizer)
 
     @functools.wraps(method)
@@ -135,11 +139,13 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """Unchanged, except times gamma at every multiple of step_size."""
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
     def _get_closed_form_lr(self):
+        # The lr at `last_epoch` straight from base_lrs (used by the deprecated step(epoch)).
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
 
 
@@ -155,12 +161,14 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """Unchanged, except times gamma^k at a milestone listed k times."""
         if self.last_epoch not in self.milestones:
             return self._current_lrs()
         factor = self.gamma ** self.milestones[self.last_epoch]
         return [lr * factor for lr in self._current_lrs()]
 
     def _get_closed_form_lr(self):
+        # The lr at `last_epoch` straight from base_lrs (used by the deprecated step(epoch)).
         milestones = sorted(self.milestones.elements())
         passed = bisect_right(milestones, self.last_epoch)
         return [base_lr * self.gamma ** passed for base_lr in self.base_lrs]
@@ -174,11 +182,13 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The current lrs times gamma (unchanged at construction)."""
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
     def _get_closed_form_lr(self):
+        # The lr at `last_epoch` straight from base_lrs (used by the deprecated step(epoch)).
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
 
 
@@ -202,6 +212,7 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """base_lr * lr_lambda(last_epoch) for each group."""
         return [base_lr * function(self.last_epoch) for function, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self):
@@ -213,6 +224,7 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
+        """Restore the attributes, and those of callable-object lr_lambdas."""
         state_dict = dict(state_dict)
         saved_lambdas = state_dict.pop("lr_lambdas", [])
         self.__dict__.update(state_dict)
@@ -236,6 +248,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The next value on the cosine, from the current lrs (torch's recursive form)."""
         epoch, period, eta_min = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return self._current_lrs()
@@ -251,6 +264,7 @@ class CosineAnnealingLR(LRScheduler):
         return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
 
     def _get_closed_form_lr(self):
+        # The lr at `last_epoch` straight from base_lrs (used by the deprecated step(epoch)).
         return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
                 for base_lr in self.base_lrs]
 
@@ -358,5 +372,6 @@ class ReduceLROnPlateau(LRScheduler):
                 group["lr"] = new_lr
 
     def load_state_dict(self, state_dict):
+        """Restore attributes saved by `state_dict()` (and re-check mode and threshold_mode)."""
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
