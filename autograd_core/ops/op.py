@@ -149,5 +149,9 @@ def _explain(cls, arrays, error):
         str(tuple(a.shape)) if isinstance(a, np.ndarray) else repr(a) for a in arrays
     )
     name = cls.name or cls.__name__.lower()
-    message = f"{name}: {error} (input shapes: {shapes})"
-    return type(error)(message) if type(error) in (ValueError, IndexError, TypeError) else error
+    text = str(error).strip()
+    if not text.startswith(name):  # the op's own messages already name it
+        text = f"{name}: {text}"
+    if "with shapes" not in text and "input shapes" not in text:  # numpy's broadcast message lists them
+        text += f" (input shapes: {shapes})"
+    return type(error)(text) if type(error) in (ValueError, IndexError, TypeError) else error
