@@ -67,7 +67,11 @@ def _weighted(loss, weight, reduction, name, mean_over_weights):
 
 # -- regression losses ------------------------------------------------------------------
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """(x - y)^2 per element, then reduced.  A weighted mean divides by sum(weight), as torch."""
+    """(x - y)^2 per element, then reduced.  A weighted mean divides by sum(weight), as torch.
+
+    input and target must have the same shape: torch only warns when they differ
+    and broadcasts; here that is a ValueError naming both shapes.
+    """
     reduction = _get_reduction(reduction, size_average, reduce, "mse_loss")
     _check_pair(input, target, "mse_loss")
     difference = input - target

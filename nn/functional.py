@@ -4,7 +4,7 @@ Everything here is built from autograd_core's public tensor ops, so gradients
 (and second derivatives) come from the ops' own VJP rules.  The losses live in
 `nn._losses_functional` and are re-exported here (``F.cross_entropy``, ...).
 
-``inplace=True`` (accepted by relu, leaky_relu, elu, ... for torch compatibility)
+``inplace=True`` (accepted by relu, leaky_relu, elu, dropout ... for torch compatibility)
 computes the result out of place and returns it: overwriting a tensor whose
 values an earlier op saved for backward would corrupt that op's gradient, and
 every layer uses the returned value.  Code that relies on the argument being
@@ -119,16 +119,12 @@ def _softmax_dim(input, dim, name):
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """e^x_i / sum_j e^x_j along `dim` (input first cast to `dtype` if given)."""
-    if dtype is not None:
-        input = input.to(dtype)
-    return ag.softmax(input, _softmax_dim(input, dim, "softmax"))
+    return ag.softmax(input, _softmax_dim(input, dim, "softmax"), dtype=dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """x_i - logsumexp_j x_j along `dim` (input first cast to `dtype` if given)."""
-    if dtype is not None:
-        input = input.to(dtype)
-    return ag.log_softmax(input, _softmax_dim(input, dim, "log_softmax"))
+    return ag.log_softmax(input, _softmax_dim(input, dim, "log_softmax"), dtype=dtype)
 
 
 # -- dropout and linear ------------------------------------------------------------
@@ -148,7 +144,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     uniform = np.asarray(ag.rand_like(input))
     # Mask and scale in the input's dtype, as torch does (bernoulli(1-p) / (1-p)).
     mask = (uniform < keep).astype(input.dtype) / input.dtype.type(keep)
-    return input * ag.from_numpy(mask)
+    return input * ag.from_numpy(np.asarray(mask))
 
 
 def linear(input, weight, bias=None):

@@ -154,6 +154,12 @@ def test_dropout_identity_in_eval_and_for_p_zero_and_zeros_for_p_one():
     np.testing.assert_array_equal(x.grad.numpy(), np.zeros((3, 4)))
 
 
+def test_dropout_of_a_0d_tensor():
+    ag.manual_seed(2)
+    values = {F.dropout(ag.tensor(1.0, dtype=ag.float64)).item() for _ in range(40)}
+    assert values == {0.0, 2.0}
+
+
 @pytest.mark.parametrize("p", [-0.1, 1.5])
 def test_dropout_rejects_bad_probability(p):
     with pytest.raises(ValueError, match="dropout.*between 0 and 1"):
