@@ -7,7 +7,8 @@ Sequential and ModuleList), so parameter names and state_dict keys match torch's
 import collections
 import operator
 
-from .module import Module, _add_indent
+from ._repr import add_indent
+from .module import Module
 
 
 def _index(container, idx):
@@ -23,6 +24,12 @@ def _check_module(container, module):
     if not isinstance(module, Module):
         raise TypeError(f"{type(container).__name__} can only hold nn.Module objects, got {type(module).__name__}")
     return module
+
+
+def _renumber(container, modules):
+    """Re-register `modules` under the names '0', '1', ... (after an insert or a delete)."""
+    container._modules.clear()
+    container._modules.update((str(position), module) for position, module in enumerate(modules))
 
 
 class Sequential(Module):
@@ -64,8 +71,7 @@ class Sequential(Module):
             doomed = [keys[_index(self, idx)]]
         for key in doomed:
             del self._modules[key]
-        # torch renumbers the remaining modules so that indices stay 0..n-1.
-        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(self._modules.values())}
+        _renumber(self, list(self._modules.values()))  # as torch: indices stay 0..n-1
 
     def __len__(self):
         return len(self._modules)
@@ -92,7 +98,7 @@ class Sequential(Module):
         if not -size <= index <= size:
             raise IndexError(f"Index out of range: {index} for Sequential of length {size}")
         modules.insert(index + size if index < 0 else index, module)
-        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(modules)}
+        _renumber(self, modules)
         return self
 
     def pop(self, key):
@@ -128,7 +134,7 @@ class ModuleList(Module):
                 del self._modules[key]
         else:
             del self._modules[str(_index(self, idx))]
-        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(self._modules.values())}
+        _renumber(self, list(self._modules.values()))
 
     def __len__(self):
         return len(self._modules)
@@ -162,7 +168,7 @@ class ModuleList(Module):
         _check_module(self, module)
         modules = list(self._modules.values())
         modules.insert(index, module)
-        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(modules)}
+        _renumber(self, modules)
 
     def pop(self, key):
         """Remove and return the module at position `key`."""
@@ -170,7 +176,7 @@ class ModuleList(Module):
         del self[key]
         return module
 
-    def _repr_lines(self, child_reprs):
+    def _repr_child_lines(self, child_reprs):
         # torch folds runs of identical children: "(0-2): 3 x Linear(...)".
         lines = []
         start = 0
@@ -180,7 +186,7 @@ class ModuleList(Module):
                 end += 1
             text = child_reprs[start][1]
             label = f"({start}): {text}" if start == end else f"({start}-{end}): {end - start + 1} x {text}"
-            lines.append(_add_indent(label, 2))
+            lines.append(add_indent(label, 2))
             start = end + 1
         return lines
 

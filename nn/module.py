@@ -12,52 +12,13 @@ these registries.  Walks over the module tree use an explicit stack, never
 recursion, and visit modules in torch's order, so parameter order and
 ``state_dict`` keys match torch's for the same architecture.
 """
-import collections
-
 import autograd_core as ag
 
+from . import _repr, _state_dict
+from ._registry import Registry, RemovableHandle
 from .parameter import Parameter
 
-_IncompatibleKeysBase = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
-
-class _IncompatibleKeys(_IncompatibleKeysBase):
-    """What `load_state_dict` returns: the keys it did not find and the keys it did not use."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by ``register_forward_hook`` and friends; ``handle.remove()`` unregisters the hook."""
-
-    def __init__(self, hooks, key):
-        self._hooks = hooks
-        self._key = key
-
-    def remove(self):
-        self._hooks.pop(self._key, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.remove()
-
-
-def _add_indent(text, spaces):
-    """Indent every line of `text` but the first (for nested reprs)."""
-    lines = text.split("\n")
-    if len(lines) == 1:
-        return text
-    pad = " " * spaces
-    return lines[0] + "\n" + "\n".join(pad + line for line in lines[1:])
+_REGISTRIES = ("_parameters", "_buffers", "_modules")
 
 
 def _check_name(kind, name):
@@ -91,10 +52,11 @@ class Module:
         # object.__setattr__: our own __setattr__ needs these dicts to exist already.
         set_attribute = object.__setattr__
         set_attribute(self, "training", True)
-        set_attribute(self, "_parameters", {})
-        set_attribute(self, "_buffers", {})
+        state = self.__dict__
+        set_attribute(self, "_parameters", Registry(state))
+        set_attribute(self, "_buffers", Registry(state))
         set_attribute(self, "_non_persistent_buffers_set", set())
-        set_attribute(self, "_modules", {})
+        set_attribute(self, "_modules", Registry(state))
         set_attribute(self, "_forward_pre_hooks", {})
         set_attribute(self, "_forward_hooks", {})
 
@@ -238,8 +200,26 @@ class Module:
             names.extend(registry)
         return sorted(set(names))
 
+    def __getstate__(self):
+        # Registries become plain dicts and their mirrored attributes are dropped;
+        # __setstate__ rebuilds both (copy.deepcopy and pickle come through here).
+        state = dict(self.__dict__)
+        for registry in _REGISTRIES:
+            entries = state.get(registry, {})
+            for name in entries:
+                state.pop(name, None)
+            state[registry] = dict(entries)
+        return state
+
     def __setstate__(self, state):
+        state = dict(state)
+        registries = {registry: state.pop(registry, {}) for registry in _REGISTRIES}
         self.__dict__.update(state)
+        for name, default in (("_non_persistent_buffers_set", set()), ("_forward_pre_hooks", {}),
+                              ("_forward_hooks", {}), ("training", True)):
+            self.__dict__.setdefault(name, default)
+        for registry, entries in registries.items():
+            object.__setattr__(self, registry, Registry(self.__dict__, entries.items()))
 
     # -- walking the module tree ---------------------------------------------------------
     def named_children(self):
@@ -461,92 +441,24 @@ class Module:
         raise RuntimeError("cuda(): autograd_core runs on the CPU only; use .to('cpu') or leave the model as is")
 
     # -- state_dict ------------------------------------------------------------------------
-    def _state_entries(self, prefix="", keep_vars=True):
-        """``(key, tensor, owner, kind, name)`` for every entry of the state dict, in torch's order.
-
-        Torch's order: a module's own parameters, then its persistent buffers, then
-        each child's entries under ``child_name + '.'``.  Shared modules are not
-        deduplicated (torch lists them under every name).
-        """
-        stack = [(prefix, self)]
-        while stack:
-            module_prefix, module = stack.pop()
-            for name, param in module._parameters.items():
-                if param is not None:
-                    yield module_prefix + name, param, module, "_parameters", name
-            for name, buffer in module._buffers.items():
-                if buffer is not None and name not in module._non_persistent_buffers_set:
-                    yield module_prefix + name, buffer, module, "_buffers", name
-            for child_name, child in reversed(list(module._modules.items())):
-                if child is not None:
-                    stack.append((module_prefix + child_name + ".", child))
-
     def state_dict(self, destination=None, prefix="", keep_vars=False):
-        """An ordered dict of every parameter and persistent buffer under torch's keys.
+        """An ordered dict of every parameter and persistent buffer under torch's keys ('0.weight', ...).
 
         Values are detached tensors sharing memory with the model (``keep_vars=True``:
         the Parameters themselves), so copy them if the model will keep training.
         """
-        if destination is None:
-            destination = collections.OrderedDict()
-        for key, value, _, _, _ in self._state_entries(prefix):
-            destination[key] = value if keep_vars else value.detach()
-        return destination
+        return _state_dict.state_dict(self, destination, prefix, keep_vars)
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copy parameters and buffers from `state_dict` into this module, in place.
+        """Copy parameters and buffers from `state_dict` into this module, in place (dtype cast as needed).
 
         Everything is checked before anything is copied: with ``strict=True``, missing
-        or unexpected keys raise; a value of the wrong shape always raises.  On an
-        error the module is left exactly as it was.  Returns
-        ``(missing_keys, unexpected_keys)`` as a named tuple.
+        or unexpected keys raise; a value of the wrong shape always raises (as torch).
+        On an error the module is left exactly as it was.  Returns the named tuple
+        ``(missing_keys, unexpected_keys)``.  ``assign=True`` puts the given tensors
+        into the module instead of copying them.
         """
-        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
-        entries = list(self._state_entries())
-        expected = {key for key, *_ in entries}
-        missing = [key for key, *_ in entries if key not in state_dict]
-        unexpected = [key for key in state_dict.keys() if key not in expected]
-        errors = []
-        if strict:
-            if unexpected:
-                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
-        to_copy = []
-        for key, target, owner, registry, name in entries:
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            if not isinstance(value, ag.Tensor):
-                try:
-                    value = ag.as_tensor(value)
-                except (TypeError, ValueError):
-                    errors.append(
-                        f'While copying the parameter named "{key}", expected a Tensor from the checkpoint '
-                        f"but received {type(value).__name__}"
-                    )
-                    continue
-            if tuple(value.shape) != tuple(target.shape):
-                errors.append(
-                    f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} from "
-                    f"checkpoint, the shape in current model is {tuple(target.shape)}."
-                )
-                continue
-            to_copy.append((target, value, owner, registry, name))
-        if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
-            )
-        with ag.no_grad():
-            for target, value, owner, registry, name in to_copy:
-                if assign:
-                    if registry == "_parameters":
-                        value = Parameter(value, requires_grad=target.requires_grad)
-                    owner.__dict__[registry][name] = value
-                else:
-                    target.copy_(value)
-        return _IncompatibleKeys(missing, unexpected)
+        return _state_dict.load_state_dict(self, state_dict, strict, assign)
 
     # -- repr ----------------------------------------------------------------------------
     def extra_repr(self):
@@ -556,47 +468,12 @@ class Module:
     def _get_name(self):
         return type(self).__name__
 
-    def _repr_lines(self, child_reprs):
-        """The lines for the children in this module's repr: ``(name): repr``."""
-        return ["(" + name + "): " + _add_indent(text, 2) for name, text in child_reprs]
-
-    def _repr_from_children(self, child_reprs):
-        extra = self.extra_repr()
-        extra_lines = extra.split("\n") if extra else []
-        child_lines = self._repr_lines(child_reprs)
-        lines = extra_lines + child_lines
-        text = self._get_name() + "("
-        if lines:
-            if len(extra_lines) == 1 and not child_lines:
-                text += extra_lines[0]
-            else:
-                text += "\n  " + "\n  ".join(lines) + "\n"
-        return text + ")"
+    def _repr_child_lines(self, child_reprs):
+        """The lines for the children in this module's repr: ``(name): repr`` (ModuleList folds repeats)."""
+        return ["(" + name + "): " + _repr.add_indent(text, 2) for name, text in child_reprs]
 
     def __repr__(self):
-        # Bottom-up without recursion: every module's children are formatted before it.
-        order = []
-        stack = [self]
-        seen = set()
-        while stack:
-            module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
-            order.append(module)
-            for child in module._modules.values():
-                if isinstance(child, Module) and type(child).__repr__ is Module.__repr__:
-                    stack.append(child)
-        texts = {}
-        for module in reversed(order):
-            child_reprs = []
-            for name, child in module._modules.items():
-                text = texts.get(id(child))
-                if text is None:
-                    text = repr(child)  # None, or a module with its own __repr__
-                child_reprs.append((name, text))
-            texts[id(module)] = module._repr_from_children(child_reprs)
-        return texts[id(self)]
+        return _repr.module_repr(self, Module.__repr__)
 
 
 def _forget(state, name, keep):

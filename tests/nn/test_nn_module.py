@@ -289,3 +289,31 @@ def test_deep_nesting_does_not_recurse():
     finally:
         sys.setrecursionlimit(limit)
     assert text.count("Sequential(") == 400 and not model[0].training
+
+
+def test_registered_members_stay_consistent_with_attributes():
+    layer = nn.Linear(2, 2)
+    replacement = nn.Parameter(ag.zeros(2))
+    layer._parameters["bias"] = replacement  # direct registry writes, as some torch code does
+    assert layer.bias is replacement
+    del layer._parameters["bias"]
+    with pytest.raises(AttributeError):
+        layer.bias
+    layer._parameters.update(bias=replacement)
+    assert layer.bias is replacement and [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
+    layer._parameters.pop("bias")
+    assert not hasattr(layer, "bias")
+    layer.bias = None  # no longer registered: a plain attribute, as in torch
+    assert layer.bias is None and "bias" not in layer._parameters
+
+
+def test_copied_module_has_its_own_registries():
+    net = Net()
+    clone = copy.deepcopy(net)
+    clone.first.fc = nn.Identity()
+    assert isinstance(net.first.fc, nn.Linear) and isinstance(clone.first.fc, nn.Identity)
+    assert clone.first._modules["fc"] is clone.first.fc
+    shallow = copy.copy(net)
+    assert shallow.first is net.first and shallow.bias is net.bias
+    shallow.bias = nn.Parameter(ag.ones(4))
+    assert net.bias is not shallow.bias and net._parameters["bias"] is net.bias
