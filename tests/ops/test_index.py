@@ -309,3 +309,22 @@ def test_index_put_errors():
         ag.index_put(ag.zeros(3), [0, 1], ag.zeros(3))
     with pytest.raises(IndexError, match="index 3 is out of bounds for dimension 0 with size 3"):
         ag.index_put(ag.zeros(3), 3, 1.0)
+
+
+# -- second derivatives (create_graph through every VJP of this family) ------------------------
+SECOND_ORDER_CASES = [
+    ("getitem ints/slices", lambda a: (a * a)[1:, 0], [(3, 2)]),
+    ("getitem repeated", lambda a: (a * a)[[0, 2, 0]], [(3, 2)]),
+    ("getitem mask", lambda a: (a * a)[np.array([[True, False], [False, True], [True, True]])], [(3, 2)]),
+    ("gather", lambda a: (a * a).gather(1, np.array([[1, 1], [0, 1], [0, 0]])), [(3, 2)]),
+    ("index_select", lambda a: ag.index_select(a * a, 0, np.array([2, 2, 1])), [(3, 2)]),
+    ("masked_fill", lambda a, v: (a * a).masked_fill(np.array([True, False]), v * v), [(3, 2), ()]),
+    ("index_put", lambda a, v: ag.index_put(a * a, (slice(None), 1), v * v), [(3, 2), (3,)]),
+    ("index_put accumulate", lambda a, v: ag.index_put(a * a, [0, 0], v * a[0], accumulate=True), [(3, 2), (2,)]),
+]
+
+
+@pytest.mark.parametrize("name, fn, shapes", SECOND_ORDER_CASES, ids=[c[0] for c in SECOND_ORDER_CASES])
+def test_second_derivatives(name, fn, shapes):
+    inputs = [ag.tensor(random_array(s, seed=i), requires_grad=True) for i, s in enumerate(shapes)]
+    assert ag.gradgradcheck(fn, inputs)

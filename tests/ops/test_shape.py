@@ -292,3 +292,23 @@ def test_pad_errors():
         ag.pad(ag.zeros(1, 3), (3, 0), mode="reflect")
     with pytest.raises(NotImplementedError, match="mode 'mirror'"):
         ag.pad(ag.zeros(1, 3), (1, 1), mode="mirror")
+
+
+# -- second derivatives (create_graph through every VJP of this family) ------------------------
+SECOND_ORDER_CASES = [
+    ("cat", lambda a, b: ag.cat([a * a, b], 1), [(2, 3), (2, 2)]),
+    ("stack", lambda a, b: ag.stack([a * b, a], -1), [(2, 3), (2, 3)]),
+    ("split", lambda a: a.split([1, 2], 1)[1] * a.split(2)[1][:, :2], [(3, 3)]),
+    ("unbind", lambda a: a.unbind(1)[0] * a.unbind(1)[2], [(3, 3)]),
+    ("chunk", lambda a: a.chunk(2)[0] * a.chunk(2)[1], [(4, 2)]),
+    ("pad constant", lambda a: ag.pad(a * a, (1, -1, 0, 2)), [(2, 3)]),
+    ("pad reflect", lambda a: ag.pad(a * a, (2, 1), mode="reflect"), [(2, 4)]),
+    ("pad circular", lambda a: ag.pad(a * a, (1, 2), mode="circular"), [(1, 3)]),
+    ("reshape/permute/expand", lambda a: (a * a).reshape(3, 2).permute(1, 0).expand(2, 2, 3).flatten(), [(2, 3)]),
+]
+
+
+@pytest.mark.parametrize("name, fn, shapes", SECOND_ORDER_CASES, ids=[c[0] for c in SECOND_ORDER_CASES])
+def test_second_derivatives(name, fn, shapes):
+    inputs = [ag.tensor(random_array(s, seed=i), requires_grad=True) for i, s in enumerate(shapes)]
+    assert ag.gradgradcheck(fn, inputs)
