@@ -21,7 +21,7 @@ from .function import Function  # noqa: F401
 from .functional import grad  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .serialization import load, save  # noqa: F401
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from .random import (  # noqa: F401
     manual_seed, normal, rand, rand_like, randint, randn, randn_like, randperm, seed,
