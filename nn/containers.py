@@ -1,4 +1,4 @@
-"""Containers: `Sequential`, `ModuleList`, `ModuleDict`.
+"""Containers: `Sequential`, `ModuleList`, `ModuleDict`, `ParameterList`, `ParameterDict`.
 
 Their children are registered under the names torch uses ('0', '1', ... for
 Sequential and ModuleList), so parameter names and state_dict keys match torch's
@@ -7,8 +7,11 @@ Sequential and ModuleList), so parameter names and state_dict keys match torch's
 import collections
 import operator
 
+import autograd_core as ag
+
 from ._repr import add_indent
 from .module import Module
+from .parameter import Parameter
 
 
 def _index(container, idx):
@@ -255,3 +258,108 @@ class ModuleDict(Module):
                 pairs.append(pair)
         for key, module in pairs:
             self[key] = module
+
+
+def _as_parameter(value):
+    """torch's containers turn a plain Tensor into a Parameter (sharing its memory)."""
+    if isinstance(value, ag.Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def _parameter_line(key, param):
+    size = "x".join(str(size) for size in param.shape)
+    return f"({key}): {type(param).__name__} containing: [{param.dtype} of size {size}]"
+
+
+class ParameterList(Module):
+    """A list of Parameters registered under '0', '1', ... (plain Tensors are wrapped as Parameters)."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(list(self._parameters.values())[idx])
+        return self._parameters[str(_index(self, idx))]
+
+    def __setitem__(self, idx, param):
+        self.register_parameter(str(_index(self, idx)), _as_parameter(param))
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def __iadd__(self, parameters):
+        return self.extend(parameters)
+
+    def append(self, value):
+        """Add a Parameter (or a Tensor, wrapped) at the end. Returns self."""
+        self.register_parameter(str(len(self)), _as_parameter(value))
+        return self
+
+    def extend(self, values):
+        """Append every Parameter of an iterable. Returns self."""
+        if not hasattr(values, "__iter__"):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got {type(values).__name__}")
+        for value in list(values):
+            self.append(value)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(_parameter_line(key, param) for key, param in self._parameters.items())
+
+
+class ParameterDict(Module):
+    """A dict of Parameters (insertion ordered; plain Tensors are wrapped as Parameters)."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        self.register_parameter(key, _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def items(self):
+        return self._parameters.items()
+
+    def values(self):
+        return self._parameters.values()
+
+    def pop(self, key):
+        """Remove `key` and return its Parameter."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def update(self, parameters):
+        """Add the Parameters of a mapping or of an iterable of ``(key, value)`` pairs."""
+        pairs = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in pairs:
+            self[key] = value
+
+    def extra_repr(self):
+        return "\n".join(_parameter_line(key, param) for key, param in self._parameters.items())

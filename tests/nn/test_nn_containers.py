@@ -153,3 +153,24 @@ def test_repr_of_layers():
     assert repr(nn.Identity()) == "Identity()"
     assert repr(nn.Embedding(10, 3, padding_idx=0)) == "Embedding(10, 3, padding_idx=0)"
     assert repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)"
+
+
+def test_parameter_list_and_dict():
+    class Mixture(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weights = nn.ParameterList([ag.ones(2), nn.Parameter(ag.zeros(3))])
+            self.scales = nn.ParameterDict({"a": ag.ones(1)})
+
+        def forward(self, x):
+            return x
+
+    model = Mixture()
+    assert [n for n, _ in model.named_parameters()] == ["weights.0", "weights.1", "scales.a"]
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in model.parameters())
+    model.weights.append(ag.zeros(4))
+    model.scales["b"] = ag.zeros(2)
+    assert len(model.weights) == 3 and model.weights[-1].shape == (4,)
+    assert list(model.scales) == ["a", "b"] and "b" in model.scales
+    assert list(model.state_dict()) == ["weights.0", "weights.1", "weights.2", "scales.a", "scales.b"]
+    assert repr(model.weights).splitlines()[1] == "  (0): Parameter containing: [float32 of size 2]"
