@@ -24,6 +24,9 @@ def _check_sequence(tensors, op_name):
         raise TypeError(f"{op_name}: expected a list or tuple of Tensors, got {type(tensors).__name__}")
     if not tensors:
         raise RuntimeError(f"{op_name}: expected a non-empty list of Tensors")
+    for position, value in enumerate(tensors):
+        if not isinstance(value, (Tensor, np.ndarray)):
+            raise TypeError(f"{op_name}: expected Tensors, but element {position} is a {type(value).__name__}")
 
 
 class Cat(Op):

@@ -137,7 +137,7 @@ def squeeze(input, dim=None):
     if dim is None:
         dims = range(len(shape))
     else:
-        dims = {_wrap_dim(d, len(shape), "squeeze") for d in ((dim,) if isinstance(dim, int) else dim)}
+        dims = {_wrap_dim(d, len(shape), "squeeze") for d in ((dim,) if isinstance(dim, (int, np.integer)) else dim)}
     return Reshape.apply(input, shape=tuple(s for i, s in enumerate(shape) if not (s == 1 and i in dims)))
 
 

@@ -312,3 +312,9 @@ SECOND_ORDER_CASES = [
 def test_second_derivatives(name, fn, shapes):
     inputs = [ag.tensor(random_array(s, seed=i), requires_grad=True) for i, s in enumerate(shapes)]
     assert ag.gradgradcheck(fn, inputs)
+
+
+def test_cat_rejects_non_tensor_elements():
+    with pytest.raises(TypeError, match="cat: expected Tensors, but element 1 is a list"):
+        ag.cat([ag.zeros(2), [1.0, 2.0]])
+    assert ag.zeros(1, 3, 1).squeeze(np.int64(0)).shape == (3, 1)
