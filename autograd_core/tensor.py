@@ -240,7 +240,9 @@ class Tensor:
         return int(self.item())
 
     def __format__(self, spec):
-        if self._data.size == 1 and spec:
+        # As torch, a 0-d tensor formats as its number (f"{loss}" too); as API.md, so does any
+        # one-element tensor given a format spec (f"{loss:.4f}").
+        if self._data.ndim == 0 or (self._data.size == 1 and spec):
             return format(self.item(), spec)
         return format(str(self), spec)
 
@@ -324,6 +326,9 @@ class Tensor:
 
 def _torch_like_formatter(array):
     """Print floats as torch does: ``1., 2.`` when all are whole numbers, else 4 decimals, aligned."""
+    if array.dtype.kind == "b" and array.size:
+        width = 4 if array.all() else 5  # torch: [True], [ True, False]
+        return {"bool": lambda value: str(bool(value)).rjust(width)}
     if array.dtype.kind != "f" or array.size == 0:
         return None
     finite = np.abs(array[np.isfinite(array)])
