@@ -297,6 +297,8 @@ class Min(TakeAlongDim):
 #: What ``max(x, dim)`` returns: unpacks as ``values, indices`` (torch.return_types.max).
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
+# Printed as torch prints them ("max(values=..., indices=...)"), pickled under their own names.
+MaxResult.__qualname__, MinResult.__qualname__ = "MaxResult", "MinResult"
 
 
 def _extreme_along(input, dim, keepdim, largest):
