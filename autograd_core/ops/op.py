@@ -90,13 +90,23 @@ class Op:
         except (ValueError, IndexError, TypeError) as error:
             raise _explain(cls, arrays, error) from error
         if out.__class__ is not np.ndarray:
-            out = np.asarray(out)
+            out = _as_output_array(ctx, out)
         base = inputs[0] if cls.is_view else None
         if not needs_grad or out.dtype.kind != "f":
             return make_tensor(out, None, base)
         if ctx.saved_arrays is not None:
             ctx.saved = _resolve_saved(ctx, inputs, arrays, out)
         return make_tensor(out, ctx, base)
+
+
+def _as_output_array(ctx, out):
+    """Wrap a numpy scalar output (full reductions return one) as a 0-d array, and let a
+    saved reference to the scalar follow it, so it is still recognised as the output."""
+    array = np.asarray(out)
+    saved = ctx.saved_arrays
+    if saved is not None and any(value is out for value in saved):
+        ctx.saved_arrays = tuple(array if value is out else value for value in saved)
+    return array
 
 
 def _resolve_saved(ctx, inputs, arrays, out):
