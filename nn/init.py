@@ -4,7 +4,8 @@ Every function runs under ``no_grad()`` (filling a Parameter is not part of the
 model's computation) and draws from autograd_core's one seeded generator, so
 ``autograd_core.manual_seed(s)`` makes initialisation reproducible.  Fans and
 gains follow torch, so a given init has the same distribution as in torch
-(the random streams themselves differ).
+(the random streams themselves differ).  The ``generator=`` argument of torch's
+signatures is accepted and ignored: every draw uses the library's generator.
 """
 import math
 import numbers

@@ -31,17 +31,16 @@ class Parameter(ag.Tensor):
 
     def __reduce_ex__(self, protocol):
         # Rebuild as a Parameter around the (copied) values, keeping requires_grad.
-        return (_rebuild_parameter, (self.detach(), self.requires_grad))
+        return (_rebuild_parameter, (type(self), self.detach(), self.requires_grad))
 
     def __deepcopy__(self, memo):
+        # As torch: a copy of the values and requires_grad, but not of .grad.
         if id(self) in memo:
             return memo[id(self)]
-        result = Parameter(self.detach().clone(), self.requires_grad)
-        if self.grad is not None:
-            result.grad = self.grad.detach().clone()
+        result = type(self)(self.detach().clone(), self.requires_grad)
         memo[id(self)] = result
         return result
 
 
-def _rebuild_parameter(data, requires_grad):
-    return Parameter(data, requires_grad)
+def _rebuild_parameter(cls, data, requires_grad):
+    return cls(data, requires_grad)

@@ -317,3 +317,13 @@ def test_copied_module_has_its_own_registries():
     assert shallow.first is net.first and shallow.bias is net.bias
     shallow.bias = nn.Parameter(ag.ones(4))
     assert net.bias is not shallow.bias and net._parameters["bias"] is net.bias
+
+
+def test_deepcopy_keeps_tied_weights_tied_and_drops_grads():
+    model = nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 3))
+    model[1].weight = model[0].weight  # weight tying
+    model(ag.randn(2, 3)).sum().backward()
+    clone = copy.deepcopy(model)
+    assert clone[1].weight is clone[0].weight and clone[0].weight is not model[0].weight
+    assert [n for n, _ in clone.named_parameters()] == ["0.weight", "0.bias", "1.bias"]
+    assert clone[0].weight.grad is None  # as torch's Parameter.__deepcopy__
