@@ -216,7 +216,10 @@ def cold_markdown(result):
 
 
 def markdown(results):
-    parts = [machine_markdown(results["machine"]), ""]
+    loads = [results.get("load_average_at_start"), results.get("load_average_at_end")]
+    load = " -> ".join("/".join(f"{v:.1f}" for v in pair) for pair in loads if pair)
+    parts = [machine_markdown(results["machine"]) + (f"  \nLoad average (1/5/15 min), start -> end: {load}."
+                                                     if load else ""), ""]
     skipped = [f"- {lib}: {why}" for lib, why in results["skipped"].items()]
     if skipped:
         parts += ["Libraries not run:"] + skipped + [""]

@@ -101,10 +101,12 @@ class Runner:
             entries[reference]["reference"] = True
             for library in list(ready):
                 if library != reference:
-                    reason = disagreement(load_check(checks[library]), expected, case.tolerance, reference)
+                    reason, error = disagreement(load_check(checks[library]), expected, case.tolerance, reference)
                     if reason:
                         entries[library] = {"status": "disagrees", "reason": reason}
                         ready.remove(library)
+                    else:
+                        entries[library]["check_error"] = error
         self._time(case, ready, entries)
         for library in ready:
             if self.workers[library].alive:
@@ -184,7 +186,8 @@ def main(argv=None):
         "command": "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "started": datetime.datetime.now().isoformat(timespec="seconds"),
         "quick": args.quick, "repeats": args.repeats, "target_s": args.target,
-        "machine": machine_info(), "libraries": libraries, "skipped": skipped, "workloads": {},
+        "machine": machine_info(), "load_average_at_start": os.getloadavg(),
+        "libraries": libraries, "skipped": skipped, "workloads": {},
     }
     with tempfile.TemporaryDirectory(prefix="bench-") as directory:
         runner = Runner(libraries, directory, args.repeats, args.target)
@@ -201,6 +204,7 @@ def main(argv=None):
         finally:
             runner.close()
     results["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
+    results["load_average_at_end"] = os.getloadavg()
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w") as out:
         json.dump(results, out, indent=1)
