@@ -258,4 +258,5 @@ def test_linear_default_init_spread_matches_torch():
     for name in ("weight", "bias"):
         t, o = getattr(theirs, name).detach().numpy(), getattr(ours, name).detach().numpy()
         assert np.abs(o).max() <= 1 / math.sqrt(300) and np.abs(t).max() <= 1 / math.sqrt(300)
-        assert o.std() == pytest.approx(t.std(), rel=0.1)
+    # 60000 weights: the spread of either sample is within ~0.1% of the true one.
+    assert ours.weight.detach().numpy().std() == pytest.approx(theirs.weight.detach().numpy().std(), rel=0.01)
