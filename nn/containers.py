@@ -235,12 +235,15 @@ class ModuleDict(Module):
         return module
 
     def keys(self):
+        """The keys, in insertion order."""
         return self._modules.keys()
 
     def items(self):
+        """``(key, value)`` pairs, in insertion order."""
         return self._modules.items()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def update(self, modules):
@@ -341,12 +344,15 @@ class ParameterDict(Module):
         return key in self._parameters
 
     def keys(self):
+        """The keys, in insertion order."""
         return self._parameters.keys()
 
     def items(self):
+        """``(key, value)`` pairs, in insertion order."""
         return self._parameters.items()
 
     def values(self):
+        """The Parameters, in insertion order."""
         return self._parameters.values()
 
     def pop(self, key):

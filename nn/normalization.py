@@ -135,12 +135,6 @@ class LayerNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, input):
-        count = len(self.normalized_shape)
-        if input.ndim < count or tuple(input.shape[input.ndim - count:]) != self.normalized_shape:
-            raise ValueError(
-                f"LayerNorm: expected an input whose last dimensions are {self.normalized_shape}, "
-                f"got shape {tuple(input.shape)}"
-            )
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
