@@ -4,6 +4,7 @@ Every public function here is also a Tensor method (``x.exp()``) and, through
 ``autograd_core``, a top-level function (``autograd_core.exp(x)``).  Each family
 module lists its public functions in ``__all__``.
 """
+from .activation import *  # noqa: F401,F403
 from .compare import *  # noqa: F401,F403
 from .convert import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
