@@ -10,6 +10,7 @@ import numpy as np
 
 
 def load_check(path):
+    """{name: array} saved by a worker's check."""
     with np.load(path) as data:
         return {name: data[name] for name in data.files}
 

@@ -26,9 +26,11 @@ class WorkerProcess:
 
     @property
     def alive(self):
+        """Is the worker process still running?"""
         return self.process is not None and self.process.poll() is None
 
     def request(self, message, timeout):
+        """Send one request and wait up to `timeout` seconds for its reply."""
         if not self.alive:
             return self._failure("worker is not running")
         try:
@@ -55,6 +57,7 @@ class WorkerProcess:
         return {"ok": False, "kind": "error", "reason": f"{what}" + (f" ({last})" if last else "")}
 
     def close(self, kill=False):
+        """End the worker: politely (close its stdin) or, with `kill`, at once."""
         if self.process is None:
             return
         if kill:

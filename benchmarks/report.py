@@ -40,6 +40,7 @@ def machine_info():
 
 
 def machine_markdown(info):
+    """The machine paragraph printed above the tables."""
     versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items() if version)
     blas = "; ".join(f"{b['internal_api']} {b['version']} ({b['architecture']}, {b['num_threads']} threads)"
                      for b in info["blas"]) or "unknown"
@@ -60,6 +61,7 @@ def seconds(value):
 
 
 def ratio(value, reference):
+    """' (1.23x)': value / reference, or nothing without a reference."""
     return f" ({value / reference:.2f}x)" if value is not None and reference else ""
 
 
@@ -167,6 +169,7 @@ def _floor_lines(floors):
 
 
 def memory_markdown(result):
+    """W6's table: peak RSS, peak over the RSS before training, growth between two steps."""
     steps, mark = result["steps"], result["mark"]
     lines = [f"### W6: memory of {steps} W1 training steps at batch {result['batch']} (RSS)", "",
              f"| library | peak RSS | peak - RSS before training | growth step {mark} -> {steps} |",
@@ -190,6 +193,7 @@ def _rss_extra(entry):
 
 
 def cold_markdown(result):
+    """W7's table: median wall time of a fresh process, warm and empty Numba cache."""
     lines = [f"### W7: cold start (fresh process: import + build + first step at batch {result['batch']})", "",
              "Median wall time of the whole process (import / build+first step inside it).", "",
              "| library | warm Numba cache | empty Numba cache |", "|---|---|---|"]
@@ -216,6 +220,7 @@ def cold_markdown(result):
 
 
 def markdown(results):
+    """Everything printed: the machine, skipped libraries, one table per workload."""
     loads = [results.get("load_average_at_start"), results.get("load_average_at_end")]
     load = " -> ".join("/".join(f"{v:.1f}" for v in pair) for pair in loads if pair)
     parts = [machine_markdown(results["machine"]) + (f"  \nLoad average (1/5/15 min), start -> end: {load}."

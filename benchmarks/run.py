@@ -61,10 +61,12 @@ class Runner:
         return worker, None
 
     def close(self):
+        """End every worker."""
         for worker in self.workers.values():
             worker.close()
 
     def run_workload(self, workload, quick):
+        """All cases of one timed workload, in order."""
         cases = []
         for case in workload.make_cases(quick):
             log(f"{workload.key} {case.label}")
@@ -72,6 +74,7 @@ class Runner:
         return {"title": workload.title, "per_op": workload.per_op, "cases": cases}
 
     def run_case(self, workload, case):
+        """Set the case up in every worker, refuse those that disagree, time the rest."""
         self.counter += 1
         inputs = os.path.join(self.directory, f"case{self.counter}.npz")
         np.savez(inputs, **case.arrays)
@@ -151,13 +154,14 @@ def select_libraries(only):
 
 
 def parse_args(argv):
+    """The command line, with quick-mode defaults filled in."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="few repeats and small sizes (smoke test)")
     parser.add_argument("--only", help=f"comma-separated libraries among {','.join(LIBRARIES)}")
     parser.add_argument("--workloads", default=",".join(ALL_KEYS), help="comma-separated, e.g. W1,W2")
     parser.add_argument("--repeats", type=int, help="timed rounds per case (default 7, quick 3)")
     parser.add_argument("--target", type=float, help="seconds per timed call batch (default 0.1, quick 0.01)")
-    parser.add_argument("--output", help="JSON path (default results/latest.json, quick results/quick.json)")
+    parser.add_argument("--output", help="JSON path (default results/latest.json; with --quick results/quick.tmp)")
     parser.add_argument("--update-readme", action="store_true", help="put the tables into benchmarks/README.md")
     args = parser.parse_args(argv)
     args.keys = [key.strip().upper() for key in args.workloads.split(",") if key.strip()]
@@ -166,12 +170,13 @@ def parse_args(argv):
         parser.error(f"--workloads: unknown {bad}; known: {','.join(ALL_KEYS)}")
     args.repeats = args.repeats or (3 if args.quick else 7)
     args.target = args.target or (0.01 if args.quick else 0.1)
-    default_name = "quick.json" if args.quick else "latest.json"
+    default_name = "quick.tmp" if args.quick else "latest.json"  # *.tmp is git-ignored
     args.output = args.output or os.path.join(HERE, "results", default_name)
     return args
 
 
 def update_readme(text):
+    """Replace what lies between the results markers in benchmarks/README.md."""
     with open(README) as readme:
         content = readme.read()
     start, end = content.index(README_START) + len(README_START), content.index(README_END)
@@ -180,6 +185,7 @@ def update_readme(text):
 
 
 def main(argv=None):
+    """Run the selected workloads, print the tables, write the JSON."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     libraries, skipped = select_libraries(args.only)
     results = {

@@ -48,6 +48,7 @@ class Server:
         self.number = 1
 
     def setup(self, request):
+        """Build the case, save its check, calibrate how many runs make one timed batch."""
         import numpy as np
 
         from peers.common import Unsupported
@@ -70,6 +71,7 @@ class Server:
         return {"ok": True, "first_s": first, "number": self.number}
 
     def time(self):
+        """One timed batch: seconds per run."""
         try:
             return {"ok": True, "seconds": self._measure(self.timed, self.number) / self.number}
         except Exception as error:
@@ -89,6 +91,7 @@ class Server:
         return total
 
     def handle(self, request):
+        """Dispatch one request to its reply."""
         op = request["op"]
         if op == "setup":
             return self.setup(request)
@@ -102,6 +105,7 @@ class Server:
 
 
 def serve(library, reply_stream):
+    """Import the library's peer module, say hello, then answer requests until stdin closes."""
     def send(message):
         reply_stream.write(json.dumps(message) + "\n")
         reply_stream.flush()
@@ -148,6 +152,7 @@ def train(library, inputs, params, steps, mark):
 
 
 def main(argv):
+    """``LIB`` serves requests; ``LIB --train JSON`` runs one training loop and prints its figures."""
     library = argv[0]
     reply_stream = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # the library's prints go to stderr

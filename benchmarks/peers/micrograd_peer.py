@@ -54,16 +54,20 @@ def op_chain(x, iterations, backward):
 
 
 def mlp_step(**_):
+    """W1 is out of reach for a scalar engine."""
     raise Unsupported("scalar engine: a 784-512-512-10 MLP step is ~10^8 scalar Value ops")
 
 
 def activation(**_):
+    """W3 is out of reach for a scalar engine."""
     raise Unsupported("scalar engine (10^6 Values per call); no sigmoid/tanh/elu/gelu")
 
 
 def cross_entropy(**_):
+    """W4 needs exp and log, which micrograd lacks."""
     raise Unsupported("scalar engine without exp/log")
 
 
 def deep_backward(**_):
+    """W5 is run for torch, ours, autograd, mygrad and numpy only."""
     raise Unsupported("not asked of micrograd (its recursive topological sort needs a raised limit)")

@@ -74,7 +74,7 @@ def _w1_cases(quick):
     gemm = {"a": rng.standard_normal((512, k)).astype(np.float32),
             "b": rng.standard_normal((k, n)).astype(np.float32)}
     cases = [Case(f"GEMM peak 512x{k} @ {k}x{n}", "gemm", gemm, libs=(MACHINE,),
-                  work={"flops": 2 * 512 * k * n}, tolerance=1e-5)]
+                  work={"flops": 2 * 512 * k * n})]
     for batch in ((8,) if quick else (1, 32, 128, 512)):
         cases.append(Case(f"batch {batch}", "mlp_step", mlp_inputs(batch), MLP_PARAMS,
                           work={"flops": mlp_step_flops(batch), "batch": batch}))
@@ -115,9 +115,9 @@ def _w4_cases(quick):
 def _w5_cases(quick):
     x = np.linspace(-1, 1, 10, dtype=np.float32)
     sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
-    # A float32 product of 10^5 factors (1 - y^2) differs between tanh implementations
-    # by more than one step's rounding; 1e-3 of the largest gradient still catches any
-    # real error (a wrong rule is off by O(1)).
+    # Libraries' float32 tanh differ in the last bit, and the gradient is a product of
+    # `ops` factors; measured differences stay near 1e-5..1e-4 of the largest entry, far
+    # inside the 1e-3 tolerance, while a wrong rule is off by O(1).
     return [Case(f"{ops:,} ops", "deep_backward", {"x": x}, {"ops": ops},
                  repeats=3 if ops >= 100_000 else None, work={"ops": ops}) for ops in sizes]
 
