@@ -104,6 +104,28 @@ class Server:
         return {"ok": False, "kind": "error", "reason": f"unknown request {op!r}"}
 
 
+def settle(probe=0.005, limit=0.5):
+    """Wait until this process stops using CPU (at most `limit` seconds).
+
+    After a BLAS call OpenBLAS's threads keep spinning (sched_yield) for up to ~0.1 s;
+    on a 2-core machine that would slow down whichever library is timed next.  So a
+    worker replies only once its own threads are idle: a `probe`-long sleep during
+    which the process used under a fifth of it.
+    """
+    import resource
+
+    def cpu_seconds():
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    deadline = time.perf_counter() + limit
+    while time.perf_counter() < deadline:
+        before = cpu_seconds()
+        time.sleep(probe)
+        if cpu_seconds() - before < probe / 5:
+            return
+
+
 def serve(library, reply_stream):
     """Import the library's peer module, say hello, then answer requests until stdin closes."""
     def send(message):
@@ -119,7 +141,9 @@ def serve(library, reply_stream):
     server = Server(module)
     for line in sys.stdin:
         if line.strip():
-            send(server.handle(json.loads(line)))
+            reply = server.handle(json.loads(line))
+            settle()
+            send(reply)
 
 
 def resident_bytes():
