@@ -288,6 +288,78 @@ def test_in_place_on_a_view_of_a_non_leaf_updates_the_base_values():
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 20.0, 200.0])
 
 
+def test_in_place_through_a_view_rebases_the_base():
+    # torch: y's history becomes "y with y[0] multiplied by 3"
+    x = ag.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = x * 2
+    y[0].mul_(3)
+    np.testing.assert_array_equal(y.detach().numpy(), [[6.0, 12.0], [6.0, 8.0]])
+    (y * ag.tensor([[1.0, 10.0], [100.0, 1000.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[6.0, 60.0], [200.0, 2000.0]])
+
+
+def test_in_place_through_a_view_gradients():
+    def fn(x, v):
+        y = x * 1.0
+        y[:, 1:].mul_(v)          # basic-index view, broadcast operand
+        y.reshape(-1).add_(1.0)   # whole-tensor view
+        y.T[0].copy_(v[0] * 2)    # view of a (temporary) view
+        y[1].clamp_(-0.5, 0.5)
+        return y
+
+    check_gradients(fn, random_array((3, 3)), random_array((2,), seed=1))
+
+
+def test_repeated_in_place_on_the_same_view():
+    x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    head = y[:2]
+    head.mul_(2)
+    head.add_(x[:2])  # x[:2] is a view of a leaf, used (not written): fine
+    head.mul_(3)
+    np.testing.assert_array_equal(y.detach().numpy(), [9.0, 18.0, 3.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [9.0, 9.0, 1.0])
+
+
+def test_setitem_on_a_view():
+    x = ag.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = x * 1
+    y[1][0] = 0.0  # __getitem__ then __setitem__ on the view
+    np.testing.assert_array_equal(y.detach().numpy(), [[1.0, 2.0], [0.0, 4.0]])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 1.0], [0.0, 1.0]])
+
+
+def test_a_reshape_copy_is_not_a_view():
+    x = ag.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    y = x * 1
+    flat = y.T.reshape(6)  # a copy: y.T is not contiguous
+    flat.mul_(2)
+    np.testing.assert_array_equal(y.detach().numpy(), np.arange(6.0).reshape(2, 3))
+    (flat.sum() + y.sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 3.0))
+
+
+def test_in_place_through_an_unknown_view_op_is_refused():
+    from autograd_core.ops.op import Op
+
+    class Diagonal(Op):
+        is_view = True
+
+        @staticmethod
+        def forward(ctx, x):
+            return np.lib.stride_tricks.as_strided(x, (x.shape[0],), (x.strides[0] + x.strides[1],))
+
+        @staticmethod
+        def backward(ctx, g):
+            raise NotImplementedError
+
+    y = ag.ones(2, 2, requires_grad=True) * 1
+    with pytest.raises(RuntimeError, match="mul_: an in-place change through a view made by 'Diagonal' is not supported"):
+        Diagonal.apply(y).mul_(2)
+
+
 def test_version_counter_bumps_on_recorded_ops():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2

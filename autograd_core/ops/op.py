@@ -96,6 +96,10 @@ class Op:
             return make_tensor(out, None, base)
         if ctx.saved_arrays is not None:
             ctx.saved = _resolve_saved(ctx, inputs, arrays, out)
+        if base is not None:
+            # So that an in-place change through this view can give the base a new history
+            # (inplace.py).  The base's array and node are kept alive by the view anyway.
+            ctx.view_of = base
         return make_tensor(out, ctx, base)
 
 
