@@ -65,6 +65,10 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
         low, high = 0, low
     if size is None:
         raise TypeError("randint: size is required, e.g. randint(0, 10, (3,))")
+    if isinstance(size, (int, np.integer)):
+        size = (size,)
+    if not low < high:
+        raise ValueError(f"randint: expected low < high, got low={low} and high={high}")
     dtype = dtypes.as_dtype(dtype) or dtypes.int64
     return _new(_generator.integers(low, high, _shape((tuple(size),))).astype(dtype), requires_grad, device)
 

@@ -206,7 +206,14 @@ class Tensor:
         return bool(self._data)
 
     def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
+        """numpy's protocol: ``np.asarray(t)`` shares memory, ``np.array(t)`` (copy=True) copies."""
+        data = self._data
+        if dtype is not None and data.dtype != dtype:
+            if copy is False:
+                raise ValueError(f"__array__: a cast from {data.dtype} to {np.dtype(dtype)} needs a copy, "
+                                 "but copy=False was requested")
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     # -- conversion ---------------------------------------------------------------
     def numpy(self, force=False):

@@ -150,3 +150,9 @@ def test_random_needs_a_float_dtype():
         ag.randn(2, dtype=ag.int64)
     with pytest.raises(TypeError, match="randint: size is required"):
         ag.randint(5)
+    with pytest.raises(ValueError, match="randint: expected low < high, got low=3 and high=3"):
+        ag.randint(3, 3, (2,))
+
+
+def test_randint_size_may_be_an_int():
+    assert ag.randint(0, 10, 5).shape == (5,)

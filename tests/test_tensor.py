@@ -40,6 +40,18 @@ def test_numpy_and_array_protocol_share_memory():
     assert np.shares_memory(w.detach().numpy(), np.asarray(w))
 
 
+def test_np_array_copies_as_numpy_asks():
+    t = ag.tensor([1.0, 2.0])
+    copied = np.array(t)  # numpy's default copy=True must not hand out the tensor's own memory
+    copied[0] = 5.0
+    assert t.numpy()[0] == 1.0
+    assert not np.shares_memory(np.array(t, dtype=np.float32), t.numpy())
+    assert np.array(t, dtype=np.float64).dtype == np.float64
+    assert np.shares_memory(np.asarray(t), t.numpy())
+    with pytest.raises(ValueError, match="needs a copy"):
+        np.asarray(t, dtype=np.float64, copy=False)
+
+
 def test_grad_setter():
     w = ag.tensor([1.0, 2.0], requires_grad=True)
     w.grad = ag.tensor([0.5, 0.5])
