@@ -202,7 +202,8 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run forward on `args` (recording nothing) and record one node whose VJP is ``cls.backward``."""
-        recording = grad_mode._state.enabled
+        state = grad_mode._state
+        recording = state.enabled
         edges = []
         for value in args:
             edge = None
@@ -211,12 +212,15 @@ class Function:
                 edge = (target, value._output_index, value._data.shape, value._data.dtype)
             edges.append(edge)
         ctx = FunctionCtx(tuple(edge is not None for edge in edges))
-        with grad_mode.no_grad():
+        state.enabled = False  # forward records nothing (a bare flag flip: cheaper than no_grad())
+        try:
             if cls.setup_context is not Function.setup_context:
                 output = cls.forward(*args, **kwargs)
                 cls.setup_context(ctx, args, output)
             else:
                 output = cls.forward(ctx, *args, **kwargs)
+        finally:
+            state.enabled = recording
         if not any(ctx.needs_input_grad):
             return output
         return _record(cls, ctx, args, edges, output)
@@ -224,24 +228,25 @@ class Function:
 
 def _record(cls, ctx, args, edges, output):
     """Attach a node to the differentiable outputs of `output` and keep what backward needs."""
-    outputs = output if isinstance(output, tuple) else (output,)
-    if not any(isinstance(value, Tensor) for value in outputs):
+    single = isinstance(output, Tensor)
+    outputs = (output,) if single else output if isinstance(output, tuple) else ()
+    if not single and not any(isinstance(value, Tensor) for value in outputs):
         return output
     node = Node(cls._adapter(), tuple(edges))
     node.function_ctx = ctx
     node.materialize_grads = False  # the adapter fills in zeros itself (it knows non-tensor outputs)
-    ctx._tensor_inputs = tuple(isinstance(value, Tensor) for value in args)
-    if len(outputs) > 1 or not isinstance(output, Tensor):
+    ctx._tensor_inputs = [isinstance(value, Tensor) for value in args]
+    if not single:
         node.output_count = len(outputs)
-    node.output_shapes = tuple((value.shape, value.dtype) if isinstance(value, Tensor) else None
-                               for value in outputs)
+    node.output_shapes = [(value._data.shape, value._data.dtype) if isinstance(value, Tensor) else None
+                          for value in outputs]
 
     results = []
-    differentiable = set()
+    positions = {}  # id of a differentiable output -> its index
     for index, value in enumerate(outputs):
         if not isinstance(value, Tensor):
             results.append(value)
-        elif id(value) in ctx._non_differentiable or value._data.dtype.kind != "f":
+        elif value._data.dtype.kind != "f" or id(value) in ctx._non_differentiable:
             results.append(make_tensor(value._data, None, value) if value._requires_grad else value)
         elif id(value) in ctx._dirty:
             _check_dirty(cls, value)
@@ -249,31 +254,35 @@ def _record(cls, ctx, args, edges, output):
             value._node, value._output_index, value._requires_grad = node, index, True
             value._version[0] += 1
             results.append(value)
-            differentiable.add(id(value))
+            positions[id(value)] = index
         else:
             # A new handle (sharing memory and version counter), so that returning an input unchanged
             # does not rewrite the input's own history.
             result = make_tensor(value._data, node, value)
             result._output_index = index
             results.append(result)
-            differentiable.add(id(value))
+            positions[id(value)] = index
 
     # A saved input stays that Tensor (so create_graph differentiates through it); a saved
     # differentiable output becomes a reference to this node's output (no reference cycle).
     # Seam for the in-place check: record (tensor, tensor._version[0]) of saved tensors in
     # node.version_check here, and compare at backward time.
-    saved = []
-    for value in ctx._to_save:
-        if value is None or any(value is arg for arg in args) or id(value) not in differentiable:
-            saved.append(value)
-        else:
-            saved.append(OutputRef(next(i for i, out in enumerate(outputs) if out is value)))
-    if saved:
+    if ctx._to_save:
+        inputs = {id(value) for value in args}
+        saved = []
+        refers_to_output = False
+        for value in ctx._to_save:
+            index = positions.get(id(value))
+            if index is None or id(value) in inputs:
+                saved.append(value)
+            else:
+                saved.append(OutputRef(index))
+                refers_to_output = True
         node.saved_arrays = tuple(saved)
-        if any(value.__class__ is OutputRef for value in saved):
+        if refers_to_output:
             node.output_arrays = tuple(getattr(value, "_data", None) for value in outputs)
     ctx._to_save = None
-    return tuple(results) if isinstance(output, tuple) else results[0]
+    return results[0] if single else tuple(results)
 
 
 def _check_dirty(cls, tensor):

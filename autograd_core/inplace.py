@@ -255,7 +255,14 @@ def lerp_(self, end, weight):
 # ---------------------------------------------------------------------------
 def zero_(self):
     """Set every element to 0."""
-    return fill_(self, 0)
+    if _recording(self, "zero_"):
+        return fill_(self, 0)
+    try:
+        self._data.fill(0)  # the common case (``p.grad.zero_()`` every step): as cheap as possible
+    except ValueError as error:
+        raise _write_error(self, "zero_", (), error) from None
+    self._version[0] += 1
+    return self
 
 
 def fill_(self, value):
