@@ -5,7 +5,6 @@ A dtype here is simply a numpy dtype.  Python floats become the *default* dtype
 never silently upcasts float32 to float64.
 """
 import builtins
-import threading
 
 import numpy as np
 
@@ -23,12 +22,19 @@ long = int64
 SUPPORTED_DTYPES = (float32, float64, int64, int32, bool_)
 FLOAT_DTYPES = (float32, float64)
 
-_default = threading.local()
+class _Default:
+    """The default float dtype.  Process-wide, as torch's (a thread started after
+    ``set_default_dtype(float64)`` sees float64 too), unlike the per-thread grad mode."""
+
+    dtype = float32
+
+
+_default = _Default()
 
 
 def get_default_dtype():
     """The dtype Python floats become (float32 unless changed, as in torch)."""
-    return getattr(_default, "dtype", float32)
+    return _default.dtype
 
 
 def set_default_dtype(dtype):

@@ -220,6 +220,17 @@ def test_set_default_dtype(default_dtype_restored):
     assert ag.tensor([1.5]).dtype == np.float32
 
 
+def test_default_dtype_is_process_wide_as_torch(default_dtype_restored):
+    import threading
+
+    seen = []
+    ag.set_default_dtype(ag.float64)
+    thread = threading.Thread(target=lambda: seen.append(ag.tensor([1.5]).dtype))
+    thread.start()
+    thread.join()
+    assert seen == [np.float64]
+
+
 def test_dtype_aliases():
     assert ag.float == ag.float32 and ag.double == ag.float64 and ag.long == ag.int64
     assert ag.bool == np.bool_
