@@ -176,14 +176,17 @@ class Function:
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
+        """The computation, on Tensors, with recording off; returns a Tensor or a tuple."""
         raise NotImplementedError("a Function subclass must define a static forward(ctx, *args)")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
+        """One gradient per output in; one gradient (Tensor or None) per forward argument out."""
         raise NotImplementedError("a Function subclass must define a static backward(ctx, *grads)")
 
     @staticmethod
     def setup_context(ctx, inputs, output):
+        """Optional (torch 2 style): fill `ctx` from the inputs and output of a ``forward(*args)``."""
         raise NotImplementedError
 
     def __init__(self, *args, **kwargs):

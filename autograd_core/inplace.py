@@ -319,22 +319,27 @@ def normal_(self, mean=0.0, std=1.0):
 # Operators and item assignment
 # ---------------------------------------------------------------------------
 def __iadd__(self, other):
+    """``self += other``, in place (returns self, so the name stays bound to this tensor)."""
     return add_(self, other)
 
 
 def __isub__(self, other):
+    """``self -= other``, in place (returns self, so the name stays bound to this tensor)."""
     return sub_(self, other)
 
 
 def __imul__(self, other):
+    """``self *= other``, in place (returns self, so the name stays bound to this tensor)."""
     return mul_(self, other)
 
 
 def __itruediv__(self, other):
+    """``self /= other``, in place (returns self, so the name stays bound to this tensor)."""
     return div_(self, other)
 
 
 def __ipow__(self, other):
+    """``self **= other``, in place (returns self, so the name stays bound to this tensor)."""
     return pow_(self, other)
 
 
