@@ -269,7 +269,8 @@ def _call_backward(node, grads, create_graph, xp):
     """Run the node's VJP and return one gradient (or None) per input."""
     if node.released:
         raise_freed(node)
-    if node.output_count > 1 and None in grads and node.materialize_grads:
+    if node.output_count > 1 and node.materialize_grads and any(g is None for g in grads):
+        # (`None in grads` would compare arrays with == and fail on any multi-element gradient.)
         # An output nobody used still needs a (zero) gradient for the op's VJP.
         grads = [xp.zeros(shape, dtype) if g is None else g
                  for g, (shape, dtype) in zip(grads, node.output_shapes)]
