@@ -13,6 +13,7 @@ rsqrt sigmoid sign sin softplus sqrt square sub tanh where
 sum mean max min var std logsumexp softmax log_softmax prod argmax argmin all any
 reshape view flatten transpose permute squeeze unsqueeze expand expand_as reshape_as view_as
 split chunk gather masked_fill matmul mm dot unbind
+swapaxes movedim broadcast_to index_select index_put bmm outer
 eq ne lt le gt ge logical_not isnan isfinite
 amax amin norm cumsum logical_and logical_or logical_xor isinf isclose allclose equal
 bitwise_not bitwise_and bitwise_or bitwise_xor
