@@ -254,7 +254,12 @@ def backward_pass(outputs, output_grads, retain_graph, create_graph, inputs=None
             if not retain_graph and node.saved_arrays is not None:
                 node.release()
 
-        for leaf, grad in leaf_grads.items():
+        # Drop the loop's last references, and take each gradient out of the dict before
+        # handing it on: a gradient array that nothing else refers to then becomes the
+        # leaf's .grad as it is, without a copy (see _owned_array).
+        grads = input_grads = grad = None
+        for leaf in list(leaf_grads):
+            grad = leaf_grads.pop(leaf)
             if leaf._hooks:
                 grad = _run_hooks(leaf._hooks, grad, create_graph)
             if inputs is None:
@@ -320,8 +325,8 @@ def _owned_array(grad):
 
     A VJP may hand the same array to two inputs (``a + b``), or a read-only
     broadcast view; a ``.grad`` must never alias anything.  The reference count
-    tells whether anyone else holds the array: here, the caller's dict entry, the
-    caller's loop variable, our argument, and getrefcount's own argument.
+    tells whether anyone else holds the array: here, backward_pass's variable,
+    _accumulate_into_leaf's argument, ours, and getrefcount's own argument.
     """
     if (type(grad) is np.ndarray and grad.base is None and grad.flags.writeable
             and sys.getrefcount(grad) <= 4):

@@ -74,6 +74,10 @@ class ARRAY:
 
     @staticmethod
     def matmul(a, b):
+        if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1:
+            # An outer product (a batch-1 weight gradient): numpy's matmul does not use BLAS
+            # for an inner dimension of 1 and is ~7x slower than dot there.
+            return np.dot(a, b)
         return np.matmul(a, b)
 
     @staticmethod

@@ -1,0 +1,108 @@
+"""The engine's speed shortcuts keep their promises.
+
+* A leaf's ``.grad`` takes the VJP's fresh array as it is (no copy), but never an array
+  that anything else can see: another leaf's gradient, the user's seed, a view.
+* The outer-product shortcut of the plain-backward matmul (an inner dimension of 1)
+  gives the same values and gradients as the general path.
+"""
+import weakref
+
+import numpy as np
+
+import autograd_core as ag
+from autograd_core.ops.op import Op
+from helpers import check_gradients, random_array
+
+_made = []
+
+
+class _Fresh(Op):
+    """y = 2x, whose VJP returns a fresh array and remembers it (weakly)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        grad = np.multiply(g, 2)
+        _made.append(weakref.ref(grad))
+        return grad
+
+
+def test_a_fresh_vjp_array_becomes_the_grad_without_a_copy():
+    _made.clear()
+    x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    _Fresh.apply(x).backward(ag.tensor([1.0, 1.0, 1.0]))
+    assert _made[0]() is x.grad.numpy()
+
+
+def test_linear_gradients_are_not_copied(monkeypatch):
+    from autograd_core.ops.linalg import Linear
+
+    original = Linear.backward
+    made = []
+
+    def recording_backward(ctx, g):
+        grads = original(ctx, g)
+        made.extend(None if grad is None else weakref.ref(grad) for grad in grads)
+        return grads
+
+    monkeypatch.setattr(Linear, "backward", staticmethod(recording_backward))
+    x = ag.randn(4, 3)
+    w = ag.randn(2, 3, requires_grad=True)
+    b = ag.randn(2, requires_grad=True)
+    ag.ops.linear(x, w, b).sum().backward()
+    assert made[1]() is w.grad.numpy() and made[2]() is b.grad.numpy()
+
+
+def test_a_gradient_shared_by_two_leaves_is_copied():
+    a = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = ag.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).backward(ag.tensor([1.0, 1.0]))  # Add's VJP hands the same array to both
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+    a.grad.numpy()[0] = 100.0
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+
+
+def test_the_seed_gradient_is_not_aliased():
+    seed = ag.tensor([1.0, 2.0])
+    a = ag.tensor([1.0, 2.0], requires_grad=True)
+    (a + 0.0).backward(seed)
+    assert not np.shares_memory(a.grad.numpy(), seed.numpy())
+    a.grad.zero_()
+    np.testing.assert_array_equal(seed.numpy(), [1.0, 2.0])
+
+
+def test_a_gradient_kept_by_a_hook_is_not_aliased():
+    kept = []
+    a = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = a * 3.0
+    y.register_hook(lambda g: kept.append(g))
+    (y + 0.0).backward(ag.tensor([1.0, 1.0]))
+    a.grad.zero_()
+    np.testing.assert_array_equal(kept[0].numpy(), [1.0, 1.0])
+
+
+def test_gradients_accumulate_across_backward_calls():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    for _ in range(3):
+        (w * w).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [6.0, 12.0])
+
+
+def test_outer_product_matmul_values_and_gradients():
+    a, b = random_array((5, 1)), random_array((1, 4), seed=1)
+    np.testing.assert_allclose((ag.tensor(a) @ ag.tensor(b)).numpy(), a @ b)
+    check_gradients(lambda x, y: x @ y, a, b)
+    # a batch-1 linear layer: its weight gradient is an outer product
+    check_gradients(lambda x, w, c: ag.ops.linear(x, w, c), random_array((1, 3)),
+                    random_array((4, 3), seed=1), random_array((4,), seed=2))
+    check_gradients(lambda x, w: x @ w.T, random_array((1, 3)), random_array((4, 3), seed=1))
+
+
+def test_outer_product_matmul_keeps_float32():
+    x = ag.randn(1, 3)
+    w = ag.randn(4, 3, requires_grad=True)
+    (x @ w.T).sum().backward()
+    assert w.grad.dtype == np.float32
