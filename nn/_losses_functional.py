@@ -209,6 +209,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     class_dim = _check_classification_input(input, target, name)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    if (input.ndim == 2 and weight is None and label_smoothing == 0.0 and target.dtype.kind in "iu"
+            and target.shape == input.shape[:1]):
+        # The common case, fused into one op: one pass forward, one backward.
+        return ag.softmax_cross_entropy(input, target, ignore_index, reduction)
     classes = input.shape[class_dim]
     weight = _class_weight(weight, classes, input.dtype, name)
     if target.dtype.kind == "f" and target.shape == input.shape:

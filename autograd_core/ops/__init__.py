@@ -10,5 +10,6 @@ from .convert import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
