@@ -89,12 +89,12 @@ def _notes(case_entries):
 
 def timed_markdown(key, workload):
     """Rows: libraries; columns: cases; cells: median and ratio to torch."""
-    cases = [c for c in workload["cases"] if c["floor"] is False]
-    floors = [c for c in workload["cases"] if c["floor"]]
+    cases = [c for c in workload["cases"] if not c["machine_only"]]
+    machine_only = [c for c in workload["cases"] if c["machine_only"]]
     per_op = workload["per_op"]
     libraries = [lib for lib in LIBRARIES if any(lib in c["results"] for c in cases)]
     header = ["library"] + [c["label"] for c in cases]
-    extra = _extra_column(key, cases, floors)
+    extra = _extra_column(key, cases)
     if extra:
         header.append(extra[0])
     lines = [f"### {key}: {workload['title']}", ""]
@@ -115,25 +115,29 @@ def timed_markdown(key, workload):
         if extra:
             cells.append(extra[1](library))
         lines.append("| " + " | ".join(cells) + " |")
-    if key == "W3" and floors:
-        lines.append(_memory_floor_row(cases, floors[0], len(header)))
+    if key == "W3":
+        lines.append(_memory_floor_row(cases, len(header)))
     lines.append("")
-    lines += _floor_lines(floors)
-    lines += _notes([(c["label"], c["results"]) for c in cases + floors])
+    lines += _machine_lines(key, machine_only, cases)
+    lines += _notes([(c["label"], c["results"]) for c in cases + machine_only])
     return "\n".join(lines) + "\n"
 
 
-def _extra_column(key, cases, floors):
-    """W1: share of GEMM peak at the largest batch.  W5: µs per op at each chain length."""
-    if key == "W1" and floors and _median(floors[0]["results"].get(MACHINE)):
-        peak = floors[0]["work"]["flops"] / _median(floors[0]["results"][MACHINE])
+def _floor_median(case):
+    return _median(case["results"].get(MACHINE)) if case.get("floor_work") else None
+
+
+def _extra_column(key, cases):
+    """W1: GEMM share at the largest batch.  W5: µs per op at each chain length."""
+    if key == "W1" and cases:
         largest = max(cases, key=lambda c: c["work"]["batch"])
+        gemms = _floor_median(largest)
 
         def gemm_share(library):
             value = _median(largest["results"].get(library))
-            return "—" if value is None else f"{largest['work']['flops'] / value / peak:.0%}"
+            return "—" if value is None or gemms is None else f"{gemms / value:.0%}"
 
-        return (f"GEMM share of peak, batch {largest['work']['batch']}", gemm_share)
+        return (f"GEMM share, batch {largest['work']['batch']}", gemm_share)
     if key == "W5":
         def per_op(library):
             values = [_median(c["results"].get(library)) for c in cases]
@@ -143,28 +147,39 @@ def _extra_column(key, cases, floors):
     return None
 
 
-def _memory_floor_row(cases, floor, width):
-    copy = _median(floor["results"].get(MACHINE))
-    if copy is None:
-        return ""
-    per_byte = copy / floor["work"]["bytes"]
-    cells = ["memory-traffic floor"] + [seconds(per_byte * c["work"]["bytes"]) for c in cases]
+def _memory_floor_row(cases, width):
+    """Per activation: the bytes it must move, at the copy bandwidth measured in its own rounds."""
+    cells = ["memory-traffic floor"]
+    for case in cases:
+        copy = _floor_median(case)
+        cells.append("—" if copy is None else seconds(copy * case["work"]["bytes"] / case["floor_work"]["bytes"]))
     return "| " + " | ".join(cells + [""] * (width - len(cells))) + " |"
 
 
-def _floor_lines(floors):
+def _machine_lines(key, machine_only, cases):
+    """The machine's own figures, measured in this run."""
     lines = []
-    for floor in floors:
-        value = _median(floor["results"].get(MACHINE))
-        if value is None:
-            continue
-        if "flops" in floor["work"]:
-            lines.append(f"Machine, same run: {floor['label']}: {seconds(value)} = "
-                         f"{floor['work']['flops'] / value / 1e9:.1f} GFLOP/s (float32, numpy).")
-        else:
-            lines.append(f"Machine, same run: {floor['label']}: {seconds(value)} = "
-                         f"{floor['work']['bytes'] / value / 1e9:.1f} GB/s read+write; the activation floor "
-                         "moves 5 arrays (read x, write y, read g, read x, write dx).")
+    for case in machine_only:
+        value = _median(case["results"].get(MACHINE))
+        if value is not None:
+            lines.append(f"Machine: {case['label']} (numpy): {seconds(value)} = "
+                         f"{case['work']['flops'] / value / 1e9:.1f} GFLOP/s.")
+    if key == "W1" and cases:
+        largest = max(cases, key=lambda c: c["work"]["batch"])
+        gemms = _floor_median(largest)
+        if gemms is not None:
+            lines.append(f"Machine: the 8 GEMMs of a batch-{largest['work']['batch']} step alone (numpy, timed in "
+                         f"the same rounds as the libraries): {seconds(gemms)} = "
+                         f"{largest['work']['flops'] / gemms / 1e9:.1f} GFLOP/s.  GEMM share = that time / the "
+                         "library's step time, i.e. the step's GEMM FLOP rate as a fraction of this peak.")
+    if key == "W3" and cases:
+        copies = [(case, _floor_median(case)) for case in cases if _floor_median(case)]
+        if copies:
+            case, copy = copies[0]
+            lines.append(f"Machine: copying x ({case['floor_work']['bytes'] // 2 / 1e6:g} MB, timed in the same "
+                         f"rounds): {seconds(copy)} = {case['floor_work']['bytes'] / copy / 1e9:.1f} GB/s read+write "
+                         f"({case['label']}'s rounds). The floor moves 5 arrays: read x, write y, read g, read x, "
+                         "write dx.")
     return lines + ([""] if lines else [])
 
 

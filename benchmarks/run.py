@@ -82,14 +82,19 @@ class Runner:
             participants = list(case.libs)
         else:
             participants = [lib for lib in self.libraries if workload.libs is None or lib in workload.libs]
+        setups = {library: (case.fn, inputs, case.params) for library in participants}
+        if case.floor is not None:
+            floor_inputs = os.path.join(self.directory, f"case{self.counter}-floor.npz")
+            np.savez(floor_inputs, **case.floor[1])
+            setups[MACHINE] = (case.floor[0], floor_inputs, {})
         entries, checks, ready = {}, {}, []
-        for library in participants:
+        for library, (fn, path, params) in setups.items():
             worker, reason = self.worker(library)
             if worker is None:
                 entries[library] = {"status": "failed", "reason": reason}
                 continue
             check_path = os.path.join(self.directory, f"case{self.counter}-{library}-check.npz")
-            reply = worker.request({"op": "setup", "fn": case.fn, "inputs": inputs, "params": case.params,
+            reply = worker.request({"op": "setup", "fn": fn, "inputs": path, "params": params,
                                     "check_out": check_path, "target_s": self.target_s}, timeout=600)
             if reply["ok"]:
                 entries[library] = {"status": "ok", "first_s": reply["first_s"], "number": reply["number"]}
@@ -98,12 +103,12 @@ class Runner:
             else:
                 status = "skipped" if reply.get("kind") == "unsupported" else "failed"
                 entries[library] = {"status": status, "reason": reply["reason"]}
-        reference = pick_reference(ready)
-        if reference is not None and reference != MACHINE:
+        reference = pick_reference([library for library in ready if library != MACHINE])
+        if reference is not None:
             expected = load_check(checks[reference])
             entries[reference]["reference"] = True
             for library in list(ready):
-                if library != reference:
+                if library not in (reference, MACHINE):
                     reason, error = disagreement(load_check(checks[library]), expected, case.tolerance, reference)
                     if reason:
                         entries[library] = {"status": "disagrees", "reason": reason}
@@ -114,8 +119,8 @@ class Runner:
         for library in ready:
             if self.workers[library].alive:
                 self.workers[library].request({"op": "drop"}, timeout=120)
-        return {"label": case.label, "work": case.work, "floor": case.libs is not None,
-                "reference": reference, "results": entries}
+        return {"label": case.label, "work": case.work, "machine_only": case.libs is not None,
+                "floor_work": case.floor[2] if case.floor else None, "reference": reference, "results": entries}
 
     def _time(self, case, ready, entries):
         """Round-robin: every repeat times each library once, starting one further along."""

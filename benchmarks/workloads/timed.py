@@ -17,11 +17,15 @@ class Case:
 
     ``fn`` is the peer function called with ``arrays`` (saved to .npz) and ``params``
     (sent as JSON); ``work`` holds the sizes derived figures need (FLOPs, ops,
-    bytes); ``libs`` restricts who runs it (the machine floors); ``tolerance`` is
+    bytes); ``libs`` restricts who runs it (a machine-only case); ``tolerance`` is
     the largest accepted max|a - b| / max|reference| for every checked array.
+    ``floor`` = (fn, arrays, work) is a machine measurement timed in the *same*
+    round-robin as the libraries (so it sees the same machine): the GEMMs of a W1
+    step, the copy that bounds an activation.
     """
 
-    def __init__(self, label, fn, arrays, params=None, libs=None, repeats=None, work=None, tolerance=1e-3):
+    def __init__(self, label, fn, arrays, params=None, libs=None, repeats=None, work=None, tolerance=1e-3,
+                 floor=None):
         self.label = label
         self.fn = fn
         self.arrays = arrays
@@ -30,6 +34,7 @@ class Case:
         self.repeats = repeats
         self.work = work or {}
         self.tolerance = tolerance
+        self.floor = floor
 
 
 class Workload:
@@ -71,13 +76,18 @@ def mlp_step_flops(batch):
 def _w1_cases(quick):
     k, n = MLP_SIZES[0], MLP_SIZES[1]
     rng = np.random.default_rng(1)
-    gemm = {"a": rng.standard_normal((512, k)).astype(np.float32),
-            "b": rng.standard_normal((k, n)).astype(np.float32)}
-    cases = [Case(f"GEMM peak 512x{k} @ {k}x{n}", "gemm", gemm, libs=(MACHINE,),
-                  work={"flops": 2 * 512 * k * n})]
+
+    def matrix(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    peak = {"a": matrix(512, k), "b": matrix(k, n)}
+    cases = [Case(f"GEMM 512x{k} @ {k}x{n}", "gemm", peak, libs=(MACHINE,), work={"flops": 2 * 512 * k * n})]
     for batch in ((8,) if quick else (1, 32, 128, 512)):
-        cases.append(Case(f"batch {batch}", "mlp_step", mlp_inputs(batch), MLP_PARAMS,
-                          work={"flops": mlp_step_flops(batch), "batch": batch}))
+        step_gemms = {"x": matrix(batch, k), "w0": matrix(n, k), "w1": matrix(n, n), "w2": matrix(10, n),
+                      "h": matrix(batch, n), "dh": matrix(batch, n), "dz": matrix(batch, 10)}
+        work = {"flops": mlp_step_flops(batch), "batch": batch}
+        cases.append(Case(f"batch {batch}", "mlp_step", mlp_inputs(batch), MLP_PARAMS, work=work,
+                          floor=("mlp_gemms", step_gemms, work)))
     return cases
 
 
@@ -95,13 +105,11 @@ def _w3_cases(quick):
     rng = np.random.default_rng(3)
     arrays = {"x": rng.standard_normal(size).astype(np.float32),
               "g": rng.standard_normal(size).astype(np.float32)}
-    cases = [Case(f"copy {arrays['x'].nbytes / 1e6:g} MB (floor)", "copy", {"x": arrays["x"]},
-                  libs=(MACHINE,), work={"bytes": 2 * arrays["x"].nbytes})]
-    for name in ACTIVATIONS:
-        # forward reads x, writes y; backward reads g and x (or y), writes dx: 5 passes
-        cases.append(Case(name, "activation", arrays, {"name": name},
-                          work={"bytes": 5 * arrays["x"].nbytes, "elements": size}))
-    return cases
+    # forward reads x, writes y; backward reads g and x (or y), writes dx: 5 passes of x's size,
+    # against a copy of x (read + write: 2 passes) timed alongside
+    floor = ("copy", {"x": arrays["x"]}, {"bytes": 2 * arrays["x"].nbytes})
+    return [Case(name, "activation", arrays, {"name": name}, floor=floor,
+                 work={"bytes": 5 * arrays["x"].nbytes, "elements": size}) for name in ACTIVATIONS]
 
 
 def _w4_cases(quick):
