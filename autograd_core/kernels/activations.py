@@ -15,12 +15,13 @@ dtype rather than one per (dtype, ndim).
 Compilation is lazy (on first call) and cached on disk (``cache=True``), so
 each machine compiles once; see benchmarks/kernels.py for the timings.
 """
+import math
 from functools import partial
 
 import numpy as np
 from numba import njit
 
-from . import reference
+from . import reference, special
 from . import scalar_math as sm
 
 _F32 = np.dtype(np.float32)
@@ -122,8 +123,9 @@ def _elu_forward(x, alpha):
     out = np.empty_like(x)
     for i in range(x.size):
         v = x[i]
-        negative = sm.expm1(v if v < zero else zero) * a  # both sides computed: no branch in the loop
-        out[i] = v if v > zero else negative
+        # min(v, 0) written so that NaN passes through; both sides computed: no branch in the loop
+        negative = sm.expm1(zero if v > zero else v) * a
+        out[i] = v if v >= zero else negative  # >=: elu(-0.0) is -0.0, as torch
     return out
 
 
@@ -134,7 +136,7 @@ def _elu_backward(g, x, alpha):
     out = np.empty_like(g)
     for i in range(g.size):
         v = x[i]
-        slope = a * sm.exp(v if v < zero else zero)
+        slope = a * sm.exp(zero if v > zero else v)  # NaN passes through
         out[i] = g[i] if v > zero else g[i] * slope
     return out
 
@@ -320,3 +322,20 @@ def softplus_forward(x, beta, threshold):
 def softplus_backward(g, x, beta, threshold):
     """g sigmoid(beta x), and g where beta x > threshold"""
     return _binary(_softplus_backward, reference.softplus_backward, g, x, beta, threshold)
+
+
+# -- erf (for the erf op; not an activation, but the same elementwise pattern) ------------
+@njit(**_JIT)
+def _erf(x):
+    out = np.empty_like(x)
+    for i in range(x.size):
+        # libm's erf in double precision: exact, and ~10x faster than numpy's frompyfunc
+        # (a scalar call per element, so this loop does not vectorize).
+        out[i] = math.erf(np.float64(x[i]))
+    return out
+
+
+def erf(x):
+    """The error function, in the input's float dtype (integers become float64, as the twin)."""
+    x = np.asarray(x)
+    return _unary(_erf, special.erf, x)

@@ -29,9 +29,10 @@ def _forward(logits, targets, ignore_index):
     for r in range(rows):
         row, p = logits[r], probs[r]
         peak = _row_max(row)
-        total = _exp_sum(row, peak, p)
+        total = _exp_sum(row, peak, p)  # float64
+        norm = logits.dtype.type(total)
         for i in range(classes):
-            p[i] = p[i] / total
+            p[i] = p[i] / norm
         target = targets[r]
         if target == ignore_index:
             loss[r] = 0

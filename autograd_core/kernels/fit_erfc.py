@@ -7,7 +7,11 @@ float32 round-off (~6e-8).  We write
     erfc(z) = t * Q(s) * exp(-z^2),   t = 2 / (2 + z),   s = A t + B in [-1, 1]
 
 where erfc(z) exp(z^2) / t is smooth and slowly varying in t, so a degree-10
-polynomial Q fits it to ~4e-9 relative error.  The fit is a weighted
+polynomial Q fits it to ~4e-9 relative error.  (As A + B = 1, the kernel
+computes s as t (1 + z B/2), which does not cancel where s is small.)  Q has
+positive leading coefficients over all of [-1, 1], so it evaluates without
+cancellation in float32 (fitting erfc(z) exp(z^2) itself, without the factor t,
+would save one multiplication but cancels near s = -1, the far tail).  The fit is a weighted
 least-squares Chebyshev fit at Chebyshev nodes (close to minimax), against
 Python's ``math.erfc`` (accurate to double precision).
 

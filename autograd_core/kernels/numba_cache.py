@@ -8,8 +8,9 @@ adds cache locators, used for this package's files only, whose source stamp
 also covers every ``.py`` file in the package.
 
 This relies on numba's cache-locator classes (``numba.core.caching``); if
-they change, `install` does nothing and the caveat above applies again (delete
-``__pycache__/*.nb[ic]`` after editing `scalar_math.py`).
+they change, `install` returns False and does nothing (tests/kernels checks it
+works), and the caveat above applies again: delete ``__pycache__/*.nb[ic]``
+after editing `scalar_math.py`.
 """
 import glob
 import hashlib
@@ -32,7 +33,8 @@ def install():
     try:
         from numba.core import caching
         from numba.core import config
-        locators = caching._CacheImpl._locator_classes
+        implementation = getattr(caching, "CacheImpl", None) or caching._CacheImpl  # renamed in numba 0.61
+        locators = implementation._locator_classes
         base_classes = (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator)
     except (ImportError, AttributeError):
         return False

@@ -10,7 +10,7 @@ Semantics follow torch and the numpy twins in `reference.py`: the maximum is
 subtracted before exp (finite results for logits of magnitude 1e4); softmax and
 log_softmax of a row containing +inf or only -inf give NaN; logsumexp does not
 subtract an infinite maximum (all -inf gives -inf, any +inf gives +inf).
-Results keep the input dtype; sums accumulate in it too (as torch does).
+Results keep the input dtype; the sums of exponentials accumulate in float64.
 """
 import math
 
@@ -58,9 +58,9 @@ def _row_max(row):
 
 @njit(cache=True, error_model="numpy", nogil=True, fastmath={"reassoc"})
 def _sum(values):
-    """sum(values), with reassociation allowed (in this function only) so that LLVM keeps many
-    partial sums in SIMD registers: fast, and more accurate than one running sum."""
-    total = values.dtype.type(0)
+    """sum(values) in float64, with reassociation allowed (in this function only) so that LLVM
+    keeps many partial sums in SIMD registers."""
+    total = 0.0
     for i in range(values.size):
         total += values[i]
     return total
@@ -68,8 +68,8 @@ def _sum(values):
 
 @njit(**_JIT)
 def _exp_sum(row, shift, out):
-    """sum(e^(row - shift)), storing the terms in `out` (the exp loop vectorizes only when
-    it carries no reduction, hence two loops)."""
+    """sum(e^(row - shift)) as a float64, storing the terms in `out` (the exp loop vectorizes
+    only when it carries no reduction, hence two loops)."""
     for i in range(row.size):
         out[i] = sm.exp(row[i] - shift)
     return _sum(out[:row.size])
@@ -83,7 +83,7 @@ def _softmax_rows(x):
         return out
     for r in range(x.shape[0]):
         row, out_row = x[r], out[r]
-        total = _exp_sum(row, _row_max(row), out_row)
+        total = x.dtype.type(_exp_sum(row, _row_max(row), out_row))
         for i in range(row.size):
             out_row[i] = out_row[i] / total
     return out
@@ -116,7 +116,7 @@ def _logsumexp_rows(x):
         peak = _row_max(row)
         if not math.isfinite(peak):
             peak = zero
-        out[r] = x.dtype.type(math.log(_exp_sum(row, peak, scratch))) + peak
+        out[r] = math.log(_exp_sum(row, peak, scratch)) + peak  # one rounding, at the store
     return out
 
 
@@ -124,7 +124,9 @@ def _logsumexp_rows(x):
 @njit(**_JIT)
 def _columns_exp_sum(block, peak, total, out_block, mask_infinite):
     """For each column k of the (n, inner) block: peak[k] = max_i block[i, k] (0 if infinite and
-    `mask_infinite`), out_block[i, k] = e^(block[i, k] - peak[k]), total[k] = sum_i of those."""
+    `mask_infinite`), out_block[i, k] = e^(block[i, k] - peak[k]), total[k] = sum_i of those
+    (float64, and compensated for float64 terms: these sums run down the columns one term at
+    a time, vectorized across columns, so they cannot be split into partial sums)."""
     inner = peak.size
     peak[:] = block[0]
     for i in range(1, block.shape[0]):
@@ -136,26 +138,38 @@ def _columns_exp_sum(block, peak, total, out_block, mask_infinite):
             if not math.isfinite(peak[k]):
                 peak[k] = 0
     total[:] = 0
+    if block.itemsize == 4:  # float32 terms: float64 sums are exact enough
+        for i in range(block.shape[0]):
+            for k in range(inner):
+                e = sm.exp(block[i, k] - peak[k])
+                out_block[i, k] = e
+                total[k] += e
+        return
+    lost = np.zeros(inner)  # float64 terms: Kahan summation, `lost` is what each addition dropped
     for i in range(block.shape[0]):
         for k in range(inner):
             e = sm.exp(block[i, k] - peak[k])
             out_block[i, k] = e
-            total[k] += e
+            term = e - lost[k]
+            updated = total[k] + term
+            lost[k] = (updated - total[k]) - term
+            total[k] = updated
 
 
 @njit(**_JIT)
 def _softmax_columns(x):
     out = np.empty_like(x)
     inner = x.shape[2]
-    peak, total = np.empty(inner, x.dtype), np.empty(inner, x.dtype)
+    peak, total, norm = np.empty(inner, x.dtype), np.empty(inner), np.empty(inner, x.dtype)
     if x.shape[1] == 0:
         return out
     for o in range(x.shape[0]):
         out_block = out[o]
         _columns_exp_sum(x[o], peak, total, out_block, False)
+        norm[:] = total
         for i in range(out_block.shape[0]):
             for k in range(inner):
-                out_block[i, k] = out_block[i, k] / total[k]
+                out_block[i, k] = out_block[i, k] / norm[k]
     return out
 
 
@@ -163,17 +177,17 @@ def _softmax_columns(x):
 def _log_softmax_columns(x):
     out = np.empty_like(x)
     inner = x.shape[2]
-    peak, total = np.empty(inner, x.dtype), np.empty(inner, x.dtype)
+    peak, total, log_total = np.empty(inner, x.dtype), np.empty(inner), np.empty(inner, x.dtype)
     if x.shape[1] == 0:
         return out
     for o in range(x.shape[0]):
         block, out_block = x[o], out[o]
         _columns_exp_sum(block, peak, total, out_block, False)
         for k in range(inner):
-            total[k] = math.log(total[k])
+            log_total[k] = math.log(total[k])
         for i in range(block.shape[0]):
             for k in range(inner):
-                out_block[i, k] = (block[i, k] - peak[k]) - total[k]
+                out_block[i, k] = (block[i, k] - peak[k]) - log_total[k]
     return out
 
 
@@ -184,7 +198,7 @@ def _logsumexp_columns(x):
     if x.shape[1] == 0:
         out[:] = -np.inf
         return out
-    peak, total = np.empty(inner, x.dtype), np.empty(inner, x.dtype)
+    peak, total = np.empty(inner, x.dtype), np.empty(inner)
     scratch = np.empty(x.shape[1:], x.dtype)
     for o in range(x.shape[0]):
         _columns_exp_sum(x[o], peak, total, scratch, True)
