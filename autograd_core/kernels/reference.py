@@ -10,6 +10,7 @@ import numpy as np
 
 
 def relu_forward(x):
+    """max(x, 0)"""
     return np.maximum(x, 0).astype(x.dtype, copy=False)
 
 
@@ -19,18 +20,22 @@ def relu_backward(g, y):
 
 
 def leaky_relu_forward(x, negative_slope):
+    """x if x > 0 else negative_slope * x"""
     return np.where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
 
 
 def leaky_relu_backward(g, x, negative_slope):
+    """g if x > 0 else negative_slope * g"""
     return np.where(x > 0, g, g * negative_slope).astype(g.dtype, copy=False)
 
 
 def elu_forward(x, alpha):
+    """x if x > 0 else alpha (e^x - 1)"""
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
 
 
 def elu_backward(g, x, alpha):
+    """g if x > 0 else g alpha e^x"""
     return np.where(x > 0, g, g * alpha * np.exp(np.minimum(x, 0))).astype(g.dtype, copy=False)
 
 
@@ -41,14 +46,17 @@ def sigmoid_forward(x):
 
 
 def sigmoid_backward(g, y):
+    """g y (1 - y), y the saved output"""
     return g * y * (1 - y)
 
 
 def tanh_forward(x):
+    """tanh(x)"""
     return np.tanh(x)
 
 
 def tanh_backward(g, y):
+    """g (1 - y^2), y the saved output"""
     return g * (1 - y * y)
 
 
@@ -64,6 +72,7 @@ def _erf(x):
 
 
 def gelu_forward(x, approximate="none"):
+    """x Phi(x) (approximate='none') or 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))"""
     if approximate == "tanh":
         inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
         return (0.5 * x * (1 + np.tanh(inner))).astype(x.dtype, copy=False)
@@ -71,6 +80,7 @@ def gelu_forward(x, approximate="none"):
 
 
 def gelu_backward(g, x, approximate="none"):
+    """g d/dx gelu(x)"""
     if approximate == "tanh":
         inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
         t = np.tanh(inner)
@@ -89,6 +99,7 @@ def softplus_forward(x, beta, threshold):
 
 
 def softplus_backward(g, x, beta, threshold):
+    """g sigmoid(beta x), and g where beta x > threshold"""
     scaled = x * beta
     return np.where(scaled > threshold, g, g * sigmoid_forward(scaled)).astype(g.dtype, copy=False)
 
