@@ -19,6 +19,7 @@ requires grad is refused.
 import numpy as np
 
 from . import grad_mode, ops, random
+from .kernels import updates as _updates
 from .inplace_views import handle as _handle, rebase as _rebase, view_chain as _view_chain
 from .ops.convert import to as _cast_to
 from .tensor import Tensor
@@ -85,6 +86,18 @@ def _ufunc(tensor, name, ufunc, *operands):
     return tensor
 
 
+def _fused(tensor, kernel, *arguments):
+    """``kernel(tensor's array, *arguments)``: a one-pass update from `kernels.updates` (the caller
+    checked `updates.fusable`)."""
+    kernel(tensor._data, *arguments)
+    tensor._version[0] += 1
+    return tensor
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
+
+
 def _assign(tensor, name, value):
     """Broadcast `value` into all of the tensor (any dtype cast allowed, as torch's copy_/fill_)."""
     try:
@@ -144,6 +157,8 @@ def add_(self, other, alpha=1):
     if _recording(self, "add_", (other,)):
         return _record(self, "add_", lambda s: ops.add(s, other, alpha=alpha))
     value = _array(other)
+    if alpha != 1 and _is_number(alpha) and _updates.fusable(self._data, value):
+        return _fused(self, _updates.axpy_, value, alpha)  # one pass, no alpha * other temporary
     return _ufunc(self, "add_", np.add, value if alpha == 1 else value * alpha)
 
 
@@ -152,6 +167,8 @@ def sub_(self, other, alpha=1):
     if _recording(self, "sub_", (other,)):
         return _record(self, "sub_", lambda s: ops.sub(s, other, alpha=alpha))
     value = _array(other)
+    if alpha != 1 and _is_number(alpha) and _updates.fusable(self._data, value):
+        return _fused(self, _updates.axpy_, value, -alpha)
     return _ufunc(self, "sub_", np.subtract, value if alpha == 1 else value * alpha)
 
 
@@ -226,7 +243,10 @@ def addcmul_(self, tensor1, tensor2, value=1):
     """self += value * tensor1 * tensor2"""
     if _recording(self, "addcmul_", (tensor1, tensor2)):
         return _record(self, "addcmul_", lambda s: ops.add(s, _scaled(ops.mul(tensor1, tensor2), value)))
-    product = np.multiply(_array(tensor1), _array(tensor2))
+    first, second = _array(tensor1), _array(tensor2)
+    if _is_number(value) and _updates.fusable(self._data, first, second):
+        return _fused(self, _updates.addcmul_, first, second, value)  # one pass, no temporaries
+    product = np.multiply(first, second)
     return _ufunc(self, "addcmul_", np.add, product if value == 1 else product * value)
 
 
@@ -234,7 +254,10 @@ def addcdiv_(self, tensor1, tensor2, value=1):
     """self += value * tensor1 / tensor2"""
     if _recording(self, "addcdiv_", (tensor1, tensor2)):
         return _record(self, "addcdiv_", lambda s: ops.add(s, _scaled(ops.div(tensor1, tensor2), value)))
-    quotient = np.true_divide(_array(tensor1), _array(tensor2))
+    first, second = _array(tensor1), _array(tensor2)
+    if _is_number(value) and _updates.fusable(self._data, first, second):
+        return _fused(self, _updates.addcdiv_, first, second, value)  # one pass, no temporaries
+    quotient = np.true_divide(first, second)
     return _ufunc(self, "addcdiv_", np.add, quotient if value == 1 else quotient * value)
 
 
@@ -246,7 +269,10 @@ def lerp_(self, end, weight):
     """self += weight * (end - self)"""
     if _recording(self, "lerp_", (end, weight)):
         return _record(self, "lerp_", lambda s: ops.add(s, ops.mul(weight, ops.sub(end, s))))
-    step = np.multiply(_array(weight), np.subtract(_array(end), self._data))
+    target = _array(end)
+    if _is_number(weight) and _updates.fusable(self._data, target):
+        return _fused(self, _updates.lerp_, target, weight)  # one pass, torch's two formulas
+    step = np.multiply(_array(weight), np.subtract(target, self._data))
     return _ufunc(self, "lerp_", np.add, step)
 
 

@@ -1,0 +1,123 @@
+"""Fused in-place updates (Numba): what optimizers do to every parameter on every step.
+
+``p += alpha * x`` costs numpy two passes and a temporary array (``alpha * x``,
+then the add); ``p += value * a / b`` three passes and two temporaries.  Each
+kernel here is one pass that reads its operands once and writes the target once,
+with no temporary.  The arithmetic is torch's, in the same order, in the
+target's dtype (float32 stays float32):
+
+    axpy_      y = y + alpha * x                      (add_/sub_ with alpha)
+    scale_add_ y = beta * y + alpha * x                (SGD's momentum buffer)
+    addcmul_   y = y + value * a * b
+    addcdiv_   y = y + value * (a / b)
+    lerp_      y = y + w * (x - y) if w < 0.5, else x - (x - y) * (1 - w)
+
+They run only on operands that `fusable` accepts: float32/float64 arrays of one
+shape, dtype and memory order (all C- or all F-contiguous), a writeable target,
+and no partial overlap between target and operands.  Callers keep numpy for
+everything else (broadcasting, mixed dtypes, scalars), so the kernels never need
+to handle those.  numpy twins are in `reference_updates.py`.
+"""
+import numpy as np
+from numba import njit
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+# error_model="numpy": x / 0 gives inf/nan as numpy and torch do, with no check in the loop.
+_JIT = dict(cache=True, error_model="numpy", nogil=True)
+
+
+def fusable(y, *operands):
+    """True when the kernels here can update ndarray `y` in place from same-layout `operands`."""
+    dtype = y.dtype
+    if dtype not in _FLOATS or not y.flags.writeable:
+        return False
+    contiguous = y.flags.c_contiguous
+    if not contiguous and not y.flags.f_contiguous:
+        return False
+    shape = y.shape
+    for x in operands:
+        if x.__class__ is not np.ndarray or x.dtype != dtype or x.shape != shape:
+            return False
+        if not (x.flags.c_contiguous if contiguous else x.flags.f_contiguous):
+            return False
+        # An operand that overlaps the target without being it would be read after it was written.
+        if x is not y and (x.base is not None or y.base is not None) and np.may_share_memory(x, y):
+            return False
+    return True
+
+
+def _flat(array):
+    """A 1-d view of a contiguous array (C or F order), in memory order: no copy."""
+    return array.reshape(-1, order="A")
+
+
+@njit(**_JIT)
+def _axpy(y, x, alpha):
+    a = y.dtype.type(alpha)
+    for i in range(y.size):
+        y[i] = y[i] + a * x[i]
+
+
+@njit(**_JIT)
+def _scale_add(y, beta, x, alpha):
+    b = y.dtype.type(beta)
+    a = y.dtype.type(alpha)
+    for i in range(y.size):
+        y[i] = y[i] * b + a * x[i]
+
+
+@njit(**_JIT)
+def _addcmul(y, first, second, value):
+    v = y.dtype.type(value)
+    for i in range(y.size):
+        y[i] = y[i] + v * first[i] * second[i]
+
+
+@njit(**_JIT)
+def _addcdiv(y, first, second, value):
+    v = y.dtype.type(value)
+    for i in range(y.size):
+        y[i] = y[i] + v * (first[i] / second[i])
+
+
+@njit(**_JIT)
+def _lerp_low(y, end, weight):
+    w = y.dtype.type(weight)
+    for i in range(y.size):
+        y[i] = y[i] + w * (end[i] - y[i])
+
+
+@njit(**_JIT)
+def _lerp_high(y, end, weight):
+    # torch's second form, exact at weight == 1 (it returns end itself).
+    rest = y.dtype.type(1 - weight)
+    for i in range(y.size):
+        y[i] = end[i] - (end[i] - y[i]) * rest
+
+
+def axpy_(y, x, alpha):
+    """y += alpha * x, in place (`fusable(y, x)` must hold)."""
+    _axpy(_flat(y), _flat(x), alpha)
+
+
+def scale_add_(y, beta, x, alpha):
+    """y = beta * y + alpha * x, in place (`fusable(y, x)` must hold)."""
+    _scale_add(_flat(y), beta, _flat(x), alpha)
+
+
+def addcmul_(y, first, second, value):
+    """y += value * first * second, in place (`fusable(y, first, second)` must hold)."""
+    _addcmul(_flat(y), _flat(first), _flat(second), value)
+
+
+def addcdiv_(y, first, second, value):
+    """y += value * first / second, in place (`fusable(y, first, second)` must hold)."""
+    _addcdiv(_flat(y), _flat(first), _flat(second), value)
+
+
+def lerp_(y, end, weight):
+    """y += weight * (end - y), in place, with torch's two formulas (`fusable(y, end)` must hold)."""
+    if weight < 0.5:
+        _lerp_low(_flat(y), _flat(end), weight)
+    else:
+        _lerp_high(_flat(y), _flat(end), weight)
