@@ -106,3 +106,22 @@ def test_outer_product_matmul_keeps_float32():
     w = ag.randn(4, 3, requires_grad=True)
     (x @ w.T).sum().backward()
     assert w.grad.dtype == np.float32
+
+
+def test_activation_backward_uses_the_kernel_on_arrays_made_by_kernels(monkeypatch):
+    # Arrays returned by Numba have a dtype equal to, but not the same object as, np.dtype(float32):
+    # the dispatch must compare dtypes by value, or every relu backward falls back to numpy (25x slower).
+    from autograd_core import kernels
+    from autograd_core.kernels import reference
+
+    x = np.random.default_rng(0).standard_normal((64, 512)).astype(np.float32)
+    y = kernels.relu_forward(x)
+    g = np.ones_like(x)
+
+    def refuse(*args):
+        raise AssertionError("the numpy twin ran")
+
+    monkeypatch.setattr(reference, "relu_backward", refuse)
+    monkeypatch.setattr(reference, "tanh_forward", refuse)
+    np.testing.assert_array_equal(kernels.relu_backward(g, y), np.where(x > 0, 1.0, 0.0))
+    kernels.relu_backward(kernels.relu_forward(x), y)  # both operands made by Numba

@@ -26,6 +26,7 @@ from . import scalar_math as sm
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
+_FLOATS = (_F32, _F64)
 # error_model="numpy": division by zero gives inf/nan as in numpy instead of a Python
 # exception check in the loop (which would also stop it from vectorizing).
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
@@ -34,7 +35,7 @@ _JIT = dict(cache=True, error_model="numpy", nogil=True)
 def _unary(kernel, twin, x, *params):
     """Run the 1-D `kernel(x, *params)` on a float32/float64 array of any shape and layout."""
     dtype = x.dtype
-    if dtype is not _F32 and dtype is not _F64:
+    if dtype not in _FLOATS:  # `in` compares by identity, then ==: arrays made by Numba have equal, not identical, dtypes
         return twin(x, *params)
     flags = x.flags
     if flags.f_contiguous and not flags.c_contiguous:
@@ -47,7 +48,7 @@ def _unary(kernel, twin, x, *params):
 def _binary(kernel, twin, g, a, *params):
     """Run the 1-D `kernel(g, a, *params)` on same-shape, same-dtype float operands, else the twin."""
     dtype = g.dtype
-    if a.dtype is not dtype or (dtype is not _F32 and dtype is not _F64) or g.shape != a.shape:
+    if (a.dtype is not dtype and a.dtype != dtype) or dtype not in _FLOATS or g.shape != a.shape:
         return twin(g, a, *params)
     g_flags, a_flags = g.flags, a.flags
     if g_flags.f_contiguous and a_flags.f_contiguous and not (g_flags.c_contiguous and a_flags.c_contiguous):
