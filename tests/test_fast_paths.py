@@ -125,3 +125,21 @@ def test_activation_backward_uses_the_kernel_on_arrays_made_by_kernels(monkeypat
     monkeypatch.setattr(reference, "tanh_forward", refuse)
     np.testing.assert_array_equal(kernels.relu_backward(g, y), np.where(x > 0, 1.0, 0.0))
     kernels.relu_backward(kernels.relu_forward(x), y)  # both operands made by Numba
+
+
+def test_row_kernels_use_numba_on_arrays_made_by_kernels(monkeypatch):
+    from autograd_core import kernels
+    from autograd_core.kernels import reference, reference_loss
+
+    x = np.random.default_rng(1).standard_normal((64, 100)).astype(np.float32)
+    targets = np.arange(64) % 100
+    _, probs = kernels.cross_entropy_forward(x, targets)  # made by Numba
+
+    def refuse(*args):
+        raise AssertionError("the numpy twin ran")
+
+    monkeypatch.setattr(reference_loss, "cross_entropy_backward", refuse)
+    monkeypatch.setattr(reference, "softmax_forward", refuse)
+    grad = kernels.cross_entropy_backward(np.float32(1.0), probs, targets)
+    assert grad.dtype == np.float32
+    kernels.softmax_forward(probs, 1)

@@ -16,6 +16,7 @@ from .rows import _exp_sum, _row_max
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
+_FLOATS = (_F32, _F64)
 _I64 = np.dtype(np.int64)
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
 
@@ -63,11 +64,11 @@ def cross_entropy_forward(logits, targets, ignore_index=-100):
     """(loss, probs): loss[n] = -log softmax(logits[n])[targets[n]] (0 where targets[n] == ignore_index)
     and probs = softmax(logits) along the last axis, which the backward takes."""
     dtype = logits.dtype
-    if (dtype is not _F32 and dtype is not _F64) or logits.ndim != 2 or logits.shape[1] == 0 \
+    if dtype not in _FLOATS or logits.ndim != 2 or logits.shape[1] == 0 \
             or targets.shape != (logits.shape[0],) or targets.dtype.kind not in "iu":
         reference_loss.check_targets(logits, targets, ignore_index)  # raises the clear error
         return reference_loss.cross_entropy_forward(logits, targets, ignore_index)
-    if targets.dtype is not _I64:
+    if targets.dtype != _I64:
         targets = targets.astype(np.int64)
     loss, probs, bad = _forward(np.ascontiguousarray(logits), np.ascontiguousarray(targets), ignore_index)
     if bad >= 0:
@@ -79,9 +80,9 @@ def cross_entropy_backward(g, probs, targets, ignore_index=-100):
     """(probs - onehot(targets)) * g[:, None] with zero rows where targets == ignore_index;
     `g` is the gradient of the per-row loss (shape (N,), or a scalar for every row)."""
     dtype = probs.dtype
-    if (dtype is not _F32 and dtype is not _F64) or probs.ndim != 2:
+    if dtype not in _FLOATS or probs.ndim != 2:  # (probs come from Numba: equal, not identical, dtypes)
         return reference_loss.cross_entropy_backward(g, probs, targets, ignore_index)
     g = np.ascontiguousarray(np.broadcast_to(np.asarray(g, dtype=dtype), (probs.shape[0],)))
-    if targets.dtype is not _I64:
+    if targets.dtype != _I64:
         targets = targets.astype(np.int64)
     return _backward(g, np.ascontiguousarray(probs), np.ascontiguousarray(targets), ignore_index)

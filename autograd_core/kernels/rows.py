@@ -218,7 +218,7 @@ def _as_blocks(x, first, last):
 
 def _fast(x):
     dtype = x.dtype
-    return (dtype is _F32 or dtype is _F64) and x.ndim > 0
+    return dtype in (_F32, _F64) and x.ndim > 0  # by value: Numba's outputs have equal, not identical, dtypes
 
 
 def softmax_forward(x, axis):
