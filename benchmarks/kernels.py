@@ -8,10 +8,15 @@ Every function in `autograd_core.kernels` is timed both ways on 1,000,000
 float32 elements (elementwise: shape (1000, 1000); row kernels: 1000 rows of
 1000 along the last axis), on the same in float64, and on a (10,) float32 array
 (row kernels: one row of 10), where per-call overhead dominates.  Samples are
-interleaved (numpy, numba, numpy, ...) so that load changes hit both alike; the
-table gives the median.  For tiny arrays one sample times a batch of calls.
+interleaved (numpy, numba, numpy, ...) so that load changes hit both alike, each
+after one untimed call (see `time_pair`); the table gives the median (the JSON
+also the minimum).  For tiny arrays one
+sample times a batch of calls.
 The last table gives forward+backward totals on 1M float32 next to torch's CPU
-times for the same (torch.set_num_threads(2)), if torch is installed.
+times for the same, if torch is installed, with ``--torch-threads`` threads
+(default 1: interleaved with our samples, torch's two OpenMP workers keep
+spinning after each call and steal the second core from ours on a 2-core
+machine, which inflated both sides 2-10x here; use 2 on an idle machine).
 """
 import argparse
 import json
@@ -25,7 +30,7 @@ import time
 import numpy as np
 
 from autograd_core import kernels
-from autograd_core.kernels import activations, cross_entropy, reference, reference_loss, rows
+from autograd_core.kernels import activations, cross_entropy, reductions, reference, reference_loss, rows, special
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "kernels.json")
 
@@ -60,6 +65,7 @@ def make_cases(shape, dtype, rng):
     for label in ELEMENTWISE:
         name, args = _elementwise_args(label, x, g)
         cases.append((label, getattr(reference, name), getattr(activations, name), args))
+    cases.append(("erf", special.erf, activations.erf, (x,)))
     matrix = x.reshape(-1, shape[-1]) if len(shape) > 1 else x.reshape(1, -1)
     targets = rng.integers(0, matrix.shape[1], matrix.shape[0])
     row_gradient = rng.standard_normal(matrix.shape[0]).astype(dtype)
@@ -74,25 +80,33 @@ def make_cases(shape, dtype, rng):
         twin = reference_loss if name.startswith("cross_entropy") else reference
         fast = cross_entropy if name.startswith("cross_entropy") else rows
         cases.append((name, getattr(twin, name), getattr(fast, name), row_args[name]))
+    for label, axis in (("sum_forward axis=-1", -1), ("sum_forward axis=0", 0), ("sum_forward all", None)):
+        cases.append((label, lambda x, axis: np.sum(x, axis=axis), reductions.sum_forward, (matrix, axis)))
     return cases
 
 
 def time_pair(slow, fast, args, repeats, batch):
-    """Median seconds per call of `slow(*args)` and `fast(*args)`, sampled alternately."""
+    """Seconds per call of `slow(*args)` and `fast(*args)`, sampled alternately:
+    ((median, min) of slow, (median, min) of fast)."""
     slow(*args), fast(*args)  # compile / warm caches
     samples = {0: [], 1: []}
     for _ in range(repeats):
         for key, function in ((0, slow), (1, fast)):
+            # One untimed call first: when the other side frees its large temporaries, glibc
+            # returns the memory to the OS, and the next fresh allocation pays the page faults
+            # (about 2 ms per 4 MB in this VM) -- a cost of switching, not of either side.
+            function(*args)
             start = time.perf_counter()
             for _ in range(batch):
                 function(*args)
             samples[key].append((time.perf_counter() - start) / batch)
-    return float(np.median(samples[0])), float(np.median(samples[1]))
+    return tuple((float(np.median(samples[key])), float(np.min(samples[key]))) for key in (0, 1))
 
 
 def exported_path(label):
     """Which implementation `autograd_core.kernels` exports for this function ('numpy'/'numba'/'by size')."""
     name = {"gelu_tanh_forward": "gelu_forward", "gelu_tanh_backward": "gelu_backward"}.get(label, label)
+    name = name.split(" ")[0]
     function = getattr(kernels, name)
     return getattr(function, "path", "numba" if function.__module__ != reference.__name__ else "numpy")
 
@@ -105,20 +119,21 @@ def run_sizes(repeats):
     rows_out = []
     for size_label, shape, dtype, count, batch in configs:
         for label, slow, fast, args in make_cases(shape, dtype, rng):
-            numpy_s, numba_s = time_pair(slow, fast, args, count, batch)
+            (numpy_s, numpy_min), (numba_s, numba_min) = time_pair(slow, fast, args, count, batch)
             rows_out.append({"kernel": label, "size": size_label, "numpy_us": numpy_s * 1e6,
                              "numba_us": numba_s * 1e6, "speedup": numpy_s / numba_s,
+                             "numpy_min_us": numpy_min * 1e6, "numba_min_us": numba_min * 1e6,
                              "exported": exported_path(label)})
     return rows_out
 
 
-def run_torch_totals(repeats):
+def run_torch_totals(repeats, threads=1):
     """Forward+backward on 1M float32: our exported kernels vs torch (if installed)."""
     try:
         import torch
     except ImportError:
         return []
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     rng = np.random.default_rng(1)
     x = (rng.standard_normal((1000, 1000)) * 3).astype(np.float32)
     g = rng.standard_normal((1000, 1000)).astype(np.float32)
@@ -144,7 +159,7 @@ def run_torch_totals(repeats):
             tx.grad = None
             torch_fn(tx).backward(tg)
 
-        ours_s, torch_s = time_pair(ours, theirs, (), repeats, 1)
+        (ours_s, _), (torch_s, _) = time_pair(ours, theirs, (), repeats, 1)
         out.append({"activation": base, "ours_ms": ours_s * 1e3, "torch_ms": torch_s * 1e3})
     logits = rng.standard_normal((512, 1000)).astype(np.float32)
     targets = rng.integers(0, 1000, 512)
@@ -158,7 +173,7 @@ def run_torch_totals(repeats):
         t_logits.grad = None
         functional.cross_entropy(t_logits, t_targets).backward()
 
-    ours_s, torch_s = time_pair(ours_ce, torch_ce, (), repeats, 1)
+    (ours_s, _), (torch_s, _) = time_pair(ours_ce, torch_ce, (), repeats, 1)
     out.append({"activation": "cross_entropy (512, 1000)", "ours_ms": ours_s * 1e3, "torch_ms": torch_s * 1e3})
     return out
 
@@ -205,6 +220,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=21)
     parser.add_argument("--compile", action="store_true", help="also measure cold/warm compile times")
+    parser.add_argument("--torch-threads", type=int, default=1)
     parser.add_argument("--output", default=RESULTS)
     options = parser.parse_args()
     report = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
@@ -212,7 +228,8 @@ def main():
               "repeats": options.repeats}
     report["kernels"] = run_sizes(options.repeats)
     print_table(report["kernels"])
-    report["forward_backward_vs_torch"] = run_torch_totals(options.repeats)
+    report["torch_threads"] = options.torch_threads
+    report["forward_backward_vs_torch"] = run_torch_totals(options.repeats, options.torch_threads)
     if report["forward_backward_vs_torch"]:
         print(f"\n{'fwd+bwd, 1M float32':28s} {'ours ms':>8s} {'torch ms':>9s}")
         for row in report["forward_backward_vs_torch"]:

@@ -1,0 +1,81 @@
+"""sum/mean kernels (kernels/reductions.py) against exact sums (math.fsum) and numpy's np.sum/np.mean."""
+import itertools
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd_core.kernels as kernels
+from autograd_core.kernels import reductions
+from kernel_testing import DTYPES
+
+SHAPES = [(1,), (10,), (1000, 37), (3, 4, 5), (2, 0, 3)]
+
+
+def _exact(x, axes, keepdims, mean):
+    """float64 sums of the (exactly representable) inputs, correctly rounded, via math.fsum."""
+    kept = [a for a in range(x.ndim) if a not in axes]
+    out_shape = tuple(x.shape[a] for a in kept)
+    count = math.prod(x.shape[a] for a in axes)
+    moved = np.transpose(x.astype(np.float64), kept + list(axes)).reshape(out_shape + (count,))
+    if count:
+        total = np.array([math.fsum(v) for v in moved.reshape(-1, count)]).reshape(out_shape)
+    else:
+        total = np.zeros(out_shape)
+    if mean:
+        total = total / count if count else np.full(out_shape, np.nan)
+    if keepdims:
+        total = total.reshape(tuple(1 if i in axes else size for i, size in enumerate(x.shape)))
+    return total
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("mean", [False, True], ids=["sum", "mean"])
+def test_every_set_of_axes(shape, mean, dtype):
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    kernel = reductions.mean_forward if mean else reductions.sum_forward
+    twin = np.mean if mean else np.sum
+    for count in range(1, x.ndim + 1):
+        for axes in itertools.combinations(range(x.ndim), count):  # adjacent or not (numpy then)
+            for keepdims in (False, True):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # numpy: mean of an empty slice
+                    result = kernel(x, axes, keepdims)
+                    expected = np.asarray(twin(x, axis=axes, keepdims=keepdims))
+                assert result.shape == expected.shape and result.dtype == expected.dtype == dtype
+                truth = _exact(x, axes, keepdims, mean)
+                # float64 accumulation: within one rounding of the exact value (float32); float64
+                # partial sums: within a few eps of the sum of magnitudes
+                magnitude = np.sum(np.abs(x.astype(np.float64)), axis=axes, keepdims=keepdims)
+                if mean and x.size:
+                    magnitude = magnitude / math.prod(x.shape[a] for a in axes)
+                unit = np.spacing(np.abs(truth).astype(dtype)).astype(np.float64)
+                bound = unit if dtype == np.float32 else unit + 8 * np.finfo(dtype).eps * magnitude
+                with np.errstate(invalid="ignore"):
+                    ok = (np.abs(result - truth) <= bound) | (np.isnan(result) & np.isnan(truth))
+                assert np.all(ok), (axes, keepdims)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_layouts_and_axis_forms(dtype):
+    x = np.random.default_rng(1).standard_normal((40, 60)).astype(dtype)
+    for view in (x.T, x[::2, ::3]):
+        for axis in (0, 1, -1, (0, 1), None):
+            np.testing.assert_allclose(reductions.sum_forward(view, axis), np.sum(view.astype(np.float64), axis=axis),
+                                       rtol=1e-6 if dtype == np.float32 else 1e-13, atol=1e-5)
+    assert reductions.sum_forward(x, None).shape == ()
+    with pytest.raises(np.exceptions.AxisError):
+        reductions.sum_forward(x, 2)
+
+
+def test_exported_functions_switch_by_size_and_agree():
+    for size in (100, 20000):
+        x = np.random.default_rng(size).standard_normal((size // 100, 100)).astype(np.float32)
+        for axis in (0, 1, None):
+            np.testing.assert_allclose(kernels.sum_forward(x, axis), np.sum(x, axis=axis), rtol=1e-5, atol=1e-4)
+            np.testing.assert_allclose(kernels.mean_forward(x, axis, True), np.mean(x, axis=axis, keepdims=True),
+                                       rtol=1e-5, atol=1e-6)
+    integers = np.arange(30000).reshape(300, 100)
+    np.testing.assert_array_equal(kernels.sum_forward(integers, 0), np.sum(integers, axis=0))  # numpy path
