@@ -17,6 +17,7 @@ from numba import njit
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
+_FLOATS = (_F32, _F64)
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
 
 
@@ -59,7 +60,7 @@ def _reduce(x, axis, keepdims, mean, twin):
     """The common path of sum and mean: normalise the axes, view x as blocks, pick a kernel."""
     dtype = x.dtype
     ndim = x.ndim
-    if (dtype is not _F32 and dtype is not _F64) or not ndim:
+    if dtype not in _FLOATS or not ndim:  # by value: arrays made by Numba have equal, not identical, dtypes
         return twin(x, axis=axis, keepdims=keepdims)
     if axis is None:
         axes = list(range(ndim))

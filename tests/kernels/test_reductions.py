@@ -79,3 +79,13 @@ def test_exported_functions_switch_by_size_and_agree():
                                        rtol=1e-5, atol=1e-6)
     integers = np.arange(30000).reshape(300, 100)
     np.testing.assert_array_equal(kernels.sum_forward(integers, 0), np.sum(integers, axis=0))  # numpy path
+
+
+def test_arrays_made_by_numba_take_the_kernel_path(monkeypatch):
+    # Numba-made arrays carry dtype objects equal to, not identical with, numpy's float32.
+    from autograd_core.kernels import activations
+    x = activations.relu_forward(np.random.default_rng(2).standard_normal((200, 100)).astype(np.float32))
+    calls = []
+    monkeypatch.setattr(reductions, "_sum_rows", lambda *a, original=reductions._sum_rows: calls.append(1) or original(*a))
+    reductions.sum_forward(x, 1)
+    assert calls
