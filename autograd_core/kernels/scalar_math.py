@@ -6,15 +6,13 @@ inside a Numba loop are scalar libm calls that stop the loop from vectorizing
 with only +, *, /, comparisons and bit tricks, so LLVM vectorizes loops that
 call them.  Each is specialised by argument type at compile time (a Numba
 ``overload``): float32 code runs entirely in float32 with polynomials sized for
-float32, float64 code in float64 with polynomials sized for float64.  The tests
-bound the error against float64/libm truth in ulps (tests/kernels).
+float32, float64 code in float64 with polynomials sized for float64 (the one
+exception: the float64 normal CDF calls libm's erfc).  The tests bound the
+error against float64/libm truth in ulps (tests/kernels/test_scalar_math.py).
 
-The stubs below are only callable from inside ``@numba.njit`` code.
-
-Caveat: Numba's on-disk cache (``cache=True``) is keyed on the file that
-defines each kernel, so edits to THIS file do not invalidate the cached
-kernels that inline it: after changing it, delete
-``autograd_core/kernels/__pycache__/*.nb[ic]``.
+The stubs below are only callable from inside ``@numba.njit`` code.  Numba's
+on-disk cache keys a kernel on its own file only; `numba_cache` extends that key
+to every file of this package, so edits here do recompile the kernels.
 """
 import math
 
