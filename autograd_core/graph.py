@@ -42,7 +42,7 @@ class Node:
       attribute it sets itself (``ctx.dim = dim``) for non-array parameters.
     """
 
-    __slots__ = ("op", "seq", "edges", "saved_arrays", "saved", "create_graph", "__dict__")
+    __slots__ = ("op", "seq", "edges", "saved_arrays", "saved", "create_graph", "xp", "released", "__dict__")
 
     # Rarely set, so class-level defaults (an instance only pays when it sets one).
     output_count = 1          # more only for a custom Function with several outputs
@@ -50,7 +50,6 @@ class Node:
     output_arrays = None      # the output array(s), kept only if backward needs them
     hooks = None              # {output index: [hook, ...]} from Tensor.register_hook
     retained = None           # {output index: weakref to Tensor} from Tensor.retain_grad
-    released = False          # saved values were freed by a backward without retain_graph
     version_check = None      # seam for the in-place check: (tensor, version) of saved inputs
     materialize_grads = True  # False: a multi-output op's backward gets None for unused outputs
 
@@ -60,6 +59,7 @@ class Node:
         self.edges = edges
         self.saved_arrays = None
         self.saved = None
+        self.released = False  # saved values were freed by a backward without retain_graph
 
     # -- used by forward -------------------------------------------------------
     def save_for_backward(self, *values):
@@ -92,12 +92,6 @@ class Node:
         return tuple(edge is not None for edge in self.edges)
 
     @property
-    def xp(self):
-        from .ops import namespace
-
-        return namespace.TENSOR if self.create_graph else namespace.ARRAY
-
-    @property
     def name(self):
         """The op's name, as torch prints it in ``grad_fn``."""
         return getattr(self.op, "name", None) or self.op.__name__
@@ -112,7 +106,8 @@ class Node:
         if self.saved_arrays is not None:
             self.saved_arrays = None
             self.saved = None
-            self.output_arrays = None
+            if self.output_arrays is not None:
+                self.output_arrays = None
             self.released = True
 
     def register_hook(self, index, hook):
@@ -234,23 +229,37 @@ def backward_pass(outputs, output_grads, retain_graph, create_graph, inputs=None
                 for index, grad in enumerate(grads):
                     for position in wanted.get((node, index), ()):
                         captured[position] = grad
-            input_grads = _call_backward(node, grads, create_graph, xp)
-            for edge, grad in zip(node.edges, input_grads):
+            # Run the VJP, inline: this loop body runs once per recorded op.
+            if node.released or node.output_count > 1:
+                grads = _prepare_call(node, grads, xp)
+            node.create_graph = create_graph
+            node.xp = xp
+            input_grads = node.op.backward(node, *grads)
+            edges = node.edges
+            if input_grads.__class__ is not tuple:
+                input_grads = (input_grads,)
+            if len(input_grads) != len(edges):
+                _raise_gradient_count(node, input_grads)
+            for edge, grad in zip(edges, input_grads):
                 if edge is None or grad is None:
                     continue
                 target, index, shape, dtype = edge
                 # Undo broadcasting and match the input's dtype -- in this one place for all ops.
                 if grad.shape != shape:
                     grad = xp.sum_to(grad, shape)
-                if grad.dtype != dtype:
+                if grad.dtype is not dtype and grad.dtype != dtype:
                     grad = xp.astype(grad, dtype)
                 if target.__class__ is Node:
                     slots = node_grads.get(target)
                     if slots is None:
-                        slots = node_grads[target] = [None] * target.output_count
-                    slots[index] = grad if slots[index] is None else slots[index] + grad
+                        node_grads[target] = [grad] if target.output_count == 1 else _first_slot(target, index, grad)
+                    elif slots[index] is None:
+                        slots[index] = grad
+                    else:
+                        slots[index] = slots[index] + grad
                 else:
-                    leaf_grads[target] = _accumulate(leaf_grads.get(target), grad)
+                    existing = leaf_grads.get(target)
+                    leaf_grads[target] = grad if existing is None else existing + grad
             if not retain_graph and node.saved_arrays is not None:
                 node.release()
 
@@ -270,8 +279,8 @@ def backward_pass(outputs, output_grads, retain_graph, create_graph, inputs=None
     return captured
 
 
-def _call_backward(node, grads, create_graph, xp):
-    """Run the node's VJP and return one gradient (or None) per input."""
+def _prepare_call(node, grads, xp):
+    """Before a VJP runs: refuse a freed node; give a multi-output node zeros for unused outputs."""
     if node.released:
         raise_freed(node)
     if node.output_count > 1 and node.materialize_grads and any(g is None for g in grads):
@@ -279,16 +288,21 @@ def _call_backward(node, grads, create_graph, xp):
         # An output nobody used still needs a (zero) gradient for the op's VJP.
         grads = [xp.zeros(shape, dtype) if g is None else g
                  for g, (shape, dtype) in zip(grads, node.output_shapes)]
-    node.create_graph = create_graph
-    result = node.op.backward(node, *grads)
-    if result.__class__ is not tuple:
-        result = (result,)
-    if len(result) != len(node.edges):
-        raise RuntimeError(
-            f"{node.name}.backward returned {len(result)} gradients, expected {len(node.edges)} "
-            "(one per forward input, None for inputs without a gradient)"
-        )
-    return result
+    return grads
+
+
+def _first_slot(node, index, grad):
+    """The gradient slots of a multi-output node that has just received its first gradient."""
+    slots = [None] * node.output_count
+    slots[index] = grad
+    return slots
+
+
+def _raise_gradient_count(node, input_grads):
+    raise RuntimeError(
+        f"{node.name}.backward returned {len(input_grads)} gradients, expected {len(node.edges)} "
+        "(one per forward input, None for inputs without a gradient)"
+    )
 
 
 def _retain_grads(node, grads, create_graph):

@@ -365,7 +365,7 @@ def make_tensor(data, node, view_of=None):
     tensor._requires_grad = node is not None
     tensor._node = node
     tensor._output_index = 0
-    tensor._version = view_of._version if view_of.__class__ is Tensor or isinstance(view_of, Tensor) else [0]
+    tensor._version = [0] if view_of is None or not isinstance(view_of, Tensor) else view_of._version
     tensor._hooks = None
     tensor._retains_grad = False
     return tensor

@@ -32,6 +32,8 @@ from .. import dtypes, grad_mode
 from ..graph import Node, OutputRef, _NotRecording
 from ..tensor import Tensor, make_tensor
 
+_grad_state = grad_mode._state  # the per-thread recording flag, looked up once per op
+
 
 class Op:
     """Base class of the built-in differentiable operations (see the module docstring)."""
@@ -59,29 +61,33 @@ class Op:
 
         This is the hot path of the whole engine (once per op), hence one flat loop.
         """
-        recording = grad_mode._state.enabled
+        recording = _grad_state.enabled
         arrays = []
         edges = []
         needs_grad = False
         common_dtype = None
         mixed_dtypes = False
         for value in inputs:
-            edge = None
             if isinstance(value, Tensor):
-                if value._requires_grad and recording:
+                data = value._data
+                if recording and value._requires_grad:
                     needs_grad = True
-                    target = value._node if value._node is not None else value
-                    edge = (target, value._output_index, value._data.shape, value._data.dtype)
-                value = value._data
-            elif isinstance(value, np.generic):
-                value = value.item()
+                    node = value._node
+                    edges.append((value if node is None else node, value._output_index, data.shape, data.dtype))
+                else:
+                    edges.append(None)
+                value = data
+            else:
+                edges.append(None)
+                if isinstance(value, np.generic):
+                    value = value.item()
             if value.__class__ is np.ndarray:
+                dtype = value.dtype
                 if common_dtype is None:
-                    common_dtype = value.dtype
-                elif value.dtype != common_dtype:
+                    common_dtype = dtype
+                elif dtype is not common_dtype and dtype != common_dtype:
                     mixed_dtypes = True
             arrays.append(value)
-            edges.append(edge)
         if (cls.promote or cls.float_only) and (mixed_dtypes or common_dtype is None or common_dtype.kind != "f"):
             arrays = _cast_inputs(cls, arrays)
         ctx = Node(cls, tuple(edges)) if needs_grad else _NotRecording()
@@ -124,13 +130,15 @@ def _resolve_saved(ctx, inputs, arrays, out):
         if value is out:
             resolved.append(OutputRef(0))
             ctx.output_arrays = (out,)
-            continue
-        for position, array in enumerate(arrays):
-            if value is array and getattr(inputs[position], "_data", None) is array:
-                resolved.append(inputs[position])
-                break
+        elif value.__class__ is np.ndarray:
+            for position, array in enumerate(arrays):
+                if value is array and getattr(inputs[position], "_data", None) is array:
+                    resolved.append(inputs[position])
+                    break
+            else:
+                resolved.append(value)
         else:
-            resolved.append(value)
+            resolved.append(value)  # a Python number or None: a constant
     return tuple(resolved)
 
 
