@@ -3,11 +3,14 @@
 * A leaf's ``.grad`` takes the VJP's fresh array as it is (no copy), but never an array
   that anything else can see: another leaf's gradient, the user's seed, a view.
 * The outer-product shortcut of the plain-backward matmul (an inner dimension of 1)
-  gives the same values and gradients as the general path.
+  gives the same values and gradients as the general path; so does linear's small-batch
+  product layout.
+* Kernel dispatch takes the Numba kernels for arrays that Numba itself made.
 """
 import weakref
 
 import numpy as np
+import pytest
 
 import autograd_core as ag
 from autograd_core.ops.op import Op
@@ -143,3 +146,17 @@ def test_row_kernels_use_numba_on_arrays_made_by_kernels(monkeypatch):
     grad = kernels.cross_entropy_backward(np.float32(1.0), probs, targets)
     assert grad.dtype == np.float32
     kernels.softmax_forward(probs, 1)
+
+
+@pytest.mark.parametrize("rows", [1, 2, 8, 32, 128, 129, 512])
+def test_linear_forward_on_both_matrix_product_layouts(rows):
+    # Few rows (4 * rows <= out_features) take (W @ x^T)^T; the output is rows either way.
+    rng = np.random.default_rng(rows)
+    x = rng.standard_normal((rows, 20)).astype(np.float32)
+    w = rng.standard_normal((512, 20)).astype(np.float32)
+    b = rng.standard_normal(512).astype(np.float32)
+    out = ag.ops.linear(ag.tensor(x), ag.tensor(w), ag.tensor(b)).numpy()
+    assert out.flags.c_contiguous and out.dtype == np.float32
+    np.testing.assert_allclose(out, x.astype(np.float64) @ w.T.astype(np.float64) + b, rtol=1e-5, atol=1e-5)
+    check_gradients(lambda u, v, c: ag.ops.linear(u, v, c), random_array((3, 4)), random_array((12, 4), seed=1),
+                    random_array((12,), seed=2))

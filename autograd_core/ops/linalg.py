@@ -139,7 +139,12 @@ class Linear(Op):
             )
         _check_same_dtype("linear", x, weight)
         ctx.save_for_backward(x, weight)
-        out = np.matmul(x, weight.T)
+        if x.ndim == 2 and 4 * x.shape[0] <= weight.shape[0]:
+            # A small batch: OpenBLAS is ~1.4x faster at (W @ x^T)^T than at x @ W^T here
+            # ((32, 784) x (784, 512): 300 against 430 us), even with the copy back to rows.
+            out = np.ascontiguousarray(np.matmul(weight, x.T).T)
+        else:
+            out = np.matmul(x, weight.T)
         if bias is not None:
             if bias.dtype != out.dtype:
                 _check_same_dtype("linear (bias)", out, bias)
