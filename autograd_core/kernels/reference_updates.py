@@ -30,3 +30,8 @@ def lerp_(y, end, weight):
         y += y.dtype.type(weight) * (end - y)
     else:
         np.copyto(y, end - (end - y) * y.dtype.type(1 - weight))
+
+
+def add_scaled(x, y, alpha):
+    """x + alpha * y, a new array"""
+    return x + x.dtype.type(alpha) * y

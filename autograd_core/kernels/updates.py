@@ -11,12 +11,14 @@ target's dtype (float32 stays float32):
     addcmul_   y = y + value * a * b
     addcdiv_   y = y + value * (a / b)
     lerp_      y = y + w * (x - y) if w < 0.5, else x - (x - y) * (1 - w)
+    add_scaled x + alpha * y, as a new array            (out of place: weight decay, Nesterov)
 
-They run only on operands that `fusable` accepts: float32/float64 arrays of one
-shape, dtype and memory order (all C- or all F-contiguous), a writeable target,
-and no partial overlap between target and operands.  Callers keep numpy for
-everything else (broadcasting, mixed dtypes, scalars), so the kernels never need
-to handle those.  numpy twins are in `reference_updates.py`.
+They run only on operands that `fusable` (in place) or `same_layout` (out of
+place) accepts: float32/float64 arrays of one shape, dtype and memory order (all
+C- or all F-contiguous); in place, also a writeable target and no partial overlap
+between target and operands.  Callers keep numpy for everything else
+(broadcasting, mixed dtypes, scalars), so the kernels never need to handle
+those.  numpy twins are in `reference_updates.py`.
 """
 import numpy as np
 from numba import njit
@@ -26,20 +28,28 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
 
 
-def fusable(y, *operands):
-    """True when the kernels here can update ndarray `y` in place from same-layout `operands`."""
-    dtype = y.dtype
-    if dtype not in _FLOATS or not y.flags.writeable:
+def same_layout(first, *others):
+    """True when ndarrays `first` and `others` are float32/float64 of one shape, dtype and memory order."""
+    dtype = first.dtype
+    if dtype not in _FLOATS:
         return False
-    contiguous = y.flags.c_contiguous
-    if not contiguous and not y.flags.f_contiguous:
+    contiguous = first.flags.c_contiguous
+    if not contiguous and not first.flags.f_contiguous:
         return False
-    shape = y.shape
-    for x in operands:
+    shape = first.shape
+    for x in others:
         if x.__class__ is not np.ndarray or x.dtype != dtype or x.shape != shape:
             return False
         if not (x.flags.c_contiguous if contiguous else x.flags.f_contiguous):
             return False
+    return True
+
+
+def fusable(y, *operands):
+    """True when the kernels here can update ndarray `y` in place from same-layout `operands`."""
+    if y.__class__ is not np.ndarray or not y.flags.writeable or not same_layout(y, *operands):
+        return False
+    for x in operands:
         # An operand that overlaps the target without being it would be read after it was written.
         if x is not y and (x.base is not None or y.base is not None) and np.may_share_memory(x, y):
             return False
@@ -78,6 +88,13 @@ def _addcdiv(y, first, second, value):
     v = y.dtype.type(value)
     for i in range(y.size):
         y[i] = y[i] + v * (first[i] / second[i])
+
+
+@njit(**_JIT)
+def _add_scaled(x, y, alpha, out):
+    a = x.dtype.type(alpha)
+    for i in range(x.size):
+        out[i] = x[i] + a * y[i]
 
 
 @njit(**_JIT)
@@ -121,3 +138,10 @@ def lerp_(y, end, weight):
         _lerp_low(_flat(y), _flat(end), weight)
     else:
         _lerp_high(_flat(y), _flat(end), weight)
+
+
+def add_scaled(x, y, alpha):
+    """x + alpha * y as a new array, laid out as x (`same_layout(x, y)` must hold)."""
+    out = np.empty_like(x)
+    _add_scaled(_flat(x), _flat(y), alpha, _flat(out))
+    return out

@@ -131,3 +131,45 @@ def test_a_leaf_that_requires_grad_is_still_refused():
     w = ag.randn(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
         w.add_(ag.randn(3), alpha=2)
+
+
+# -- out of place: x + alpha * y ------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_add_scaled_equals_the_twin(shape, dtype):
+    x, y, _ = _operands(shape, dtype, seed=3)
+    assert updates.same_layout(x, y)
+    out = updates.add_scaled(x, y, 0.37)
+    np.testing.assert_array_equal(out, reference_updates.add_scaled(x, y, 0.37))
+    assert out.dtype == dtype and out.shape == x.shape and not np.shares_memory(out, x)
+
+
+def test_add_scaled_keeps_fortran_order_and_reads_read_only_inputs():
+    x, y, _ = _operands((4, 6), np.float32, order="F", seed=4)
+    x.flags.writeable = False
+    out = updates.add_scaled(x, y, -2.0)
+    assert out.flags.f_contiguous
+    np.testing.assert_array_equal(out, reference_updates.add_scaled(x, y, -2.0))
+
+
+@pytest.mark.parametrize("method", ["add", "sub"])
+def test_out_of_place_add_with_alpha_unrecorded(method):
+    x, y, _ = _operands((5, 3), np.float32, seed=5)
+    sign = 1 if method == "add" else -1
+    with ag.no_grad():
+        result = getattr(ag.tensor(x, requires_grad=True), method)(ag.tensor(y), alpha=0.3)
+    assert result.grad_fn is None and not result.requires_grad and result.dtype == np.float32
+    np.testing.assert_array_equal(result.numpy(), x + np.float32(sign * 0.3) * y)
+    # broadcasting and mixed dtypes still take the ops
+    wide = getattr(ag.tensor(x), method)(ag.tensor(y[:1].astype(np.float64)), alpha=2)
+    np.testing.assert_allclose(wide.numpy(), x + sign * 2 * y[:1].astype(np.float64), rtol=1e-6)
+    assert wide.dtype == np.float64
+
+
+def test_out_of_place_add_with_alpha_recorded():
+    a = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = ag.tensor([3.0, 4.0], requires_grad=True)
+    out = a.add(b, alpha=0.5)
+    assert out.grad_fn is not None
+    out.sum().backward()
+    np.testing.assert_array_equal(b.grad.numpy(), [0.5, 0.5])
