@@ -1,5 +1,6 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay (torch's rules)."""
 import autograd_core as ag
+from autograd_core.fused import sgd_momentum_
 
 from .optimizer import Optimizer, check_non_negative
 
@@ -48,10 +49,11 @@ class SGD(Optimizer):
                     if momentum != 0:
                         state = self.state[param]
                         buffer = state.get("momentum_buffer")
-                        if buffer is None:
-                            buffer = state["momentum_buffer"] = grad.clone()
-                        else:
-                            buffer.mul_(momentum).add_(grad, alpha=1 - dampening)
+                        if buffer is not None:
+                            # The buffer update and the parameter update in one pass over memory.
+                            sgd_momentum_(param, grad, buffer, lr, momentum, dampening, nesterov)
+                            continue
+                        buffer = state["momentum_buffer"] = grad.clone()
                         grad = grad.add(buffer, alpha=momentum) if nesterov else buffer
                     param.add_(grad, alpha=-lr)
         return loss

@@ -35,3 +35,12 @@ def lerp_(y, end, weight):
 def add_scaled(x, y, alpha):
     """x + alpha * y, a new array"""
     return x + x.dtype.type(alpha) * y
+
+
+def sgd_momentum_(p, b, g, lr, momentum, dampening, nesterov):
+    """b = momentum * b + (1 - dampening) * g;  p += -lr * (g + momentum * b if nesterov else b)"""
+    dtype = p.dtype.type
+    b *= dtype(momentum)
+    b += dtype(1 - dampening) * g
+    step = g + dtype(momentum) * b if nesterov else b
+    p += dtype(-lr) * step

@@ -12,6 +12,7 @@ target's dtype (float32 stays float32):
     addcdiv_   y = y + value * (a / b)
     lerp_      y = y + w * (x - y) if w < 0.5, else x - (x - y) * (1 - w)
     add_scaled x + alpha * y, as a new array            (out of place: weight decay, Nesterov)
+    sgd_momentum_  b = momentum * b + (1 - dampening) * g;  p = p - lr * (b, or g + momentum * b)
 
 They run only on operands that `fusable` (in place) or `same_layout` (out of
 place) accepts: float32/float64 arrays of one shape, dtype and memory order (all
@@ -98,6 +99,24 @@ def _add_scaled(x, y, alpha, out):
 
 
 @njit(**_JIT)
+def _sgd_momentum(p, b, g, lr, momentum, dampening, nesterov):
+    # The very operations of mul_, add_(alpha), [add(alpha)] and add_(alpha=-lr), in their order.
+    m = p.dtype.type(momentum)
+    d = p.dtype.type(1 - dampening)
+    a = p.dtype.type(-lr)
+    if nesterov:
+        for i in range(p.size):
+            v = b[i] * m + d * g[i]
+            b[i] = v
+            p[i] = p[i] + a * (g[i] + m * v)
+    else:
+        for i in range(p.size):
+            v = b[i] * m + d * g[i]
+            b[i] = v
+            p[i] = p[i] + a * v
+
+
+@njit(**_JIT)
 def _lerp_low(y, end, weight):
     w = y.dtype.type(weight)
     for i in range(y.size):
@@ -145,3 +164,8 @@ def add_scaled(x, y, alpha):
     out = np.empty_like(x)
     _add_scaled(_flat(x), _flat(y), alpha, _flat(out))
     return out
+
+
+def sgd_momentum_(p, b, g, lr, momentum, dampening, nesterov):
+    """One SGD-with-momentum step in place on p and b (`fusable(p, b, g)` and `fusable(b, g)` must hold)."""
+    _sgd_momentum(_flat(p), _flat(b), _flat(g), lr, momentum, dampening, nesterov)

@@ -173,3 +173,50 @@ def test_out_of_place_add_with_alpha_recorded():
     assert out.grad_fn is not None
     out.sum().backward()
     np.testing.assert_array_equal(b.grad.numpy(), [0.5, 0.5])
+
+
+# -- fused SGD with momentum --------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (7,), (4, 6)])
+@pytest.mark.parametrize("dampening, nesterov", [(0.0, False), (0.2, False), (0.0, True)])
+def test_sgd_momentum_kernel_equals_the_twin(shape, dtype, dampening, nesterov):
+    p, b, g = _operands(shape, dtype, seed=6)
+    fused_p, fused_b, twin_p, twin_b = p.copy(), b.copy(), p.copy(), b.copy()
+    updates.sgd_momentum_(fused_p, fused_b, g, 0.05, 0.9, dampening, nesterov)
+    reference_updates.sgd_momentum_(twin_p, twin_b, g, 0.05, 0.9, dampening, nesterov)
+    np.testing.assert_array_equal(fused_p, twin_p)
+    np.testing.assert_array_equal(fused_b, twin_b)
+
+
+@pytest.mark.parametrize("dampening, nesterov", [(0.0, False), (0.3, False), (0.0, True)])
+def test_fused_sgd_equals_the_chain_of_in_place_methods(dampening, nesterov):
+    from autograd_core.fused import sgd_momentum_
+
+    p, b, g = _operands((5, 7), np.float32, seed=7)
+    param, buffer, grad = ag.tensor(p), ag.tensor(b), ag.tensor(g)
+    versions = param._version[0], buffer._version[0]
+    with ag.no_grad():
+        assert sgd_momentum_(param, grad, buffer, 0.1, 0.9, dampening, nesterov) is param
+        chain_param, chain_buffer = ag.tensor(p), ag.tensor(b)
+        chain_buffer.mul_(0.9).add_(grad, alpha=1 - dampening)
+        step = grad.add(chain_buffer, alpha=0.9) if nesterov else chain_buffer
+        chain_param.add_(step, alpha=-0.1)
+    np.testing.assert_array_equal(param.numpy(), chain_param.numpy())  # bit for bit
+    np.testing.assert_array_equal(buffer.numpy(), chain_buffer.numpy())
+    assert (param._version[0], buffer._version[0]) == (versions[0] + 1, versions[1] + 1)
+    np.testing.assert_array_equal(grad.numpy(), g)
+
+
+def test_fused_sgd_falls_back_to_the_methods():
+    from autograd_core.fused import sgd_momentum_
+
+    # a broadcast gradient: not fusable, the in-place methods do it
+    param, buffer = ag.zeros(3, 2), ag.ones(3, 2)
+    with ag.no_grad():
+        sgd_momentum_(param, ag.tensor([1.0, 2.0]), buffer, 0.5, 0.5)
+    np.testing.assert_allclose(buffer.numpy(), [[1.5, 2.5]] * 3)
+    np.testing.assert_allclose(param.numpy(), [[-0.75, -1.25]] * 3)
+    # in grad mode, a leaf that requires grad is refused, as by the methods
+    weight = ag.zeros(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        sgd_momentum_(weight, ag.ones(2), ag.ones(2), 0.1, 0.9)
