@@ -35,6 +35,7 @@ README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
 def log(message):
+    """Progress on stderr, so stdout carries only the tables."""
     print(message, file=sys.stderr, flush=True)
 
 

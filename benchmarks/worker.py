@@ -33,6 +33,7 @@ def one_line(error):
 
 
 def load_inputs(path):
+    """{name: array} from the .npz the parent wrote (numpy imported only now, for W7)."""
     import numpy as np
 
     with np.load(path) as data:
