@@ -119,16 +119,24 @@ def _as_output_array(ctx, out):
     return array
 
 
+_OUTPUT = OutputRef(0)
+_JUST_THE_OUTPUT = (_OUTPUT,)
+
+
 def _resolve_saved(ctx, inputs, arrays, out):
     """Map saved arrays back to what they are: an input Tensor, the output, or a constant.
 
     An input is recognised only by its own array (not a dtype-cast copy of it), so a
     saved input is always exactly what the user passed in.
     """
+    saved = ctx.saved_arrays
+    if len(saved) == 1 and saved[0] is out:  # most activations keep just their output
+        ctx.output_arrays = (out,)
+        return _JUST_THE_OUTPUT
     resolved = []
-    for value in ctx.saved_arrays:
+    for value in saved:
         if value is out:
-            resolved.append(OutputRef(0))
+            resolved.append(_OUTPUT)
             ctx.output_arrays = (out,)
         elif value.__class__ is np.ndarray:
             for position, array in enumerate(arrays):
