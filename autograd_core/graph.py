@@ -342,7 +342,25 @@ def _owned_array(grad):
     tells whether anyone else holds the array: here, backward_pass's variable,
     _accumulate_into_leaf's argument, ours, and getrefcount's own argument.
     """
-    if (type(grad) is np.ndarray and grad.base is None and grad.flags.writeable
-            and sys.getrefcount(grad) <= 4):
+    if (type(grad) is np.ndarray and grad.flags.writeable and sys.getrefcount(grad) <= 4
+            and (grad.base is None or _sole_view(grad))):
         return grad
     return np.array(grad, copy=True, order="C")
+
+
+def _sole_view(array):
+    """True if `array` is the only way to its memory: a chain of whole-array views (reshapes),
+    each held only by the next, down to an owner held only by the chain -- as the arrays
+    that Numba kernels return are (their memory belongs to a Numba MemInfo object, and
+    the kernels here never return two arrays over one allocation)."""
+    nbytes = array.nbytes
+    base = array.base
+    while base is not None:
+        if sys.getrefcount(base) > 3:  # the view's reference, `base`, getrefcount's argument
+            return False
+        if base.__class__ is not np.ndarray:
+            return True
+        if base.nbytes != nbytes:
+            return False  # a part of a bigger array: copy, rather than keep all of it alive
+        base = base.base
+    return True

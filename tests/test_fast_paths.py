@@ -160,3 +160,71 @@ def test_linear_forward_on_both_matrix_product_layouts(rows):
     np.testing.assert_allclose(out, x.astype(np.float64) @ w.T.astype(np.float64) + b, rtol=1e-5, atol=1e-5)
     check_gradients(lambda u, v, c: ag.ops.linear(u, v, c), random_array((3, 4)), random_array((12, 4), seed=1),
                     random_array((12,), seed=2))
+
+
+class _View(Op):
+    """y = 2x, whose VJP returns `view(fresh array)`: a view of an array nothing else holds,
+    or of one that is also kept elsewhere (`_kept`)."""
+    view = staticmethod(lambda array: array)
+    keep = False
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        fresh = np.multiply(g, 2).reshape(-1)
+        if _View.keep:
+            _kept.append(fresh)
+        grad = _View.view(fresh)
+        _made.append(weakref.ref(grad))
+        return grad
+
+
+_kept = []
+
+
+def _leaf_grad_through_view(view, keep=False):
+    _made.clear()
+    _View.view, _View.keep = staticmethod(view), keep
+    x = ag.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    _View.apply(x).backward(ag.ones(2, 3, dtype=ag.float64))
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2.0))
+    return x, _made[0]() is x.grad.numpy()
+
+
+def test_a_whole_view_of_an_unshared_array_is_not_copied():
+    _, taken = _leaf_grad_through_view(lambda flat: flat.reshape(2, 3))
+    assert taken
+
+
+def test_views_that_share_memory_are_copied():
+    x, taken = _leaf_grad_through_view(lambda flat: flat.reshape(2, 3), keep=True)
+    assert not taken and not np.shares_memory(x.grad.numpy(), _kept[-1])
+    _kept.clear()
+    # a part of a bigger array: copied, so that .grad does not keep all of it alive
+    _, taken = _leaf_grad_through_view(lambda flat: np.concatenate([flat, flat])[:6].reshape(2, 3))
+    assert not taken
+
+
+def test_a_numba_kernel_output_becomes_the_grad_without_a_copy():
+    from autograd_core.ops.loss import SoftmaxCrossEntropy
+
+    original = SoftmaxCrossEntropy.backward
+    made = []
+
+    def recording_backward(ctx, g):
+        grad = original(ctx, g)
+        made.append(weakref.ref(grad))
+        return grad
+
+    SoftmaxCrossEntropy.backward = staticmethod(recording_backward)
+    try:
+        logits = ag.randn(64, 1000, requires_grad=True)  # large: the multi-threaded kernel's output
+        ag.softmax_cross_entropy(logits, ag.tensor(np.arange(64))).backward()
+        small = ag.randn(4, 3, requires_grad=True)
+        ag.softmax_cross_entropy(small, ag.tensor([0, 1, 2, 0])).backward()
+    finally:
+        SoftmaxCrossEntropy.backward = staticmethod(original)
+    assert made[0]() is logits.grad.numpy() and made[1]() is small.grad.numpy()
