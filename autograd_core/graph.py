@@ -22,6 +22,11 @@ from . import grad_mode
 _sequence = itertools.count()
 
 
+# What a saved value of an Op is (Node.saved holds one per value; an input is its position).
+SAVED_OUTPUT = -1
+SAVED_CONSTANT = -2
+
+
 class OutputRef:
     """Marks a saved value that is the op's own output (kept as an array, not a Tensor,
     so that an output does not keep itself alive through its node)."""
@@ -77,14 +82,24 @@ class Node:
             return ()
         if not self.create_graph:
             return self.saved_arrays
-        return tuple(self._saved_as_tensor(value) for value in self.saved)
+        return tuple(self._saved_as_tensor(source, value) for source, value in zip(self.saved, self.saved_arrays))
 
-    def _saved_as_tensor(self, value):
+    def _saved_as_tensor(self, source, value):
+        """The Tensor that a saved value stands for under create_graph.  `source` (from Op.apply)
+        is SAVED_OUTPUT, SAVED_CONSTANT or the position of the input the value is."""
         from .tensor import Tensor
 
-        if value.__class__ is OutputRef:
-            return Tensor._make_output(self.output_arrays[value.index], self, value.index)
-        return value
+        if source == SAVED_CONSTANT:
+            return value
+        if source == SAVED_OUTPUT:
+            return Tensor._make_output(self.output_arrays[0], self, 0)
+        edge = self.edges[source]
+        if edge is None:
+            return Tensor._wrap(value)  # an input that needs no gradient: a constant
+        target, index = edge[0], edge[1]
+        if target.__class__ is Node:
+            return Tensor._make_output(value, target, index)  # a handle at the input's place on the tape
+        return target  # the leaf itself
 
     @property
     def needs_input_grad(self):

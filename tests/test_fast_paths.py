@@ -228,3 +228,30 @@ def test_a_numba_kernel_output_becomes_the_grad_without_a_copy():
     finally:
         SoftmaxCrossEntropy.backward = staticmethod(original)
     assert made[0]() is logits.grad.numpy() and made[1]() is small.grad.numpy()
+
+
+def test_the_tape_keeps_arrays_not_tensor_objects():
+    # A node remembers what its saved values are (input positions), not the input Tensors: the
+    # Tensor objects of intermediate results are freed while their graph lives (fewer objects for
+    # Python's cyclic garbage collector to walk, per op).
+    x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    middle = x * 2.0
+    alive = weakref.ref(middle)
+    y = (middle * middle).sum()  # Mul saves both inputs
+    del middle
+    assert alive() is None
+    (grad,) = ag.grad(y, x, create_graph=True)  # d/dx (2x)^2 = 8x, through the saved inputs
+    np.testing.assert_allclose(grad.detach().numpy(), [8.0, 16.0, 24.0])
+    (second,) = ag.grad(grad.sum(), x)
+    np.testing.assert_allclose(second.numpy(), [8.0, 8.0, 8.0])
+
+
+def test_saved_inputs_under_create_graph():
+    leaf = ag.tensor([1.0, 2.0], requires_grad=True)
+    constant = ag.tensor([3.0, 4.0])
+    y = (leaf * constant).sum() + (leaf * leaf.exp()).sum()
+    (grad,) = ag.grad(y, leaf, create_graph=True)  # 3,4 + e^x (1 + x)
+    e = np.exp([1.0, 2.0])
+    np.testing.assert_allclose(grad.detach().numpy(), [3.0, 4.0] + e * (1 + np.array([1.0, 2.0])))
+    (second,) = ag.grad(grad.sum(), leaf)  # e^x (2 + x)
+    np.testing.assert_allclose(second.numpy(), e * (2 + np.array([1.0, 2.0])))

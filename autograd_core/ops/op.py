@@ -29,7 +29,7 @@ Broadcasting is undone by the engine, not by each op.
 import numpy as np
 
 from .. import dtypes, grad_mode
-from ..graph import Node, OutputRef, _NotRecording
+from ..graph import SAVED_CONSTANT, SAVED_OUTPUT, Node, _NotRecording
 from ..tensor import Tensor, make_tensor
 
 _grad_state = grad_mode._state  # the per-thread recording flag, looked up once per op
@@ -101,7 +101,7 @@ class Op:
         if not needs_grad or out.dtype.kind != "f":
             return make_tensor(out, None, base)
         if ctx.saved_arrays is not None:
-            ctx.saved = _resolve_saved(ctx, inputs, arrays, out)
+            ctx.saved = _saved_sources(ctx, inputs, arrays, out)
         if base is not None:
             # So that an in-place change through this view can give the base a new history
             # (inplace.py).  The base's array and node are kept alive by the view anyway.
@@ -119,35 +119,37 @@ def _as_output_array(ctx, out):
     return array
 
 
-_OUTPUT = OutputRef(0)
-_JUST_THE_OUTPUT = (_OUTPUT,)
+_JUST_THE_OUTPUT = (SAVED_OUTPUT,)
+_INTERNED = {_JUST_THE_OUTPUT: _JUST_THE_OUTPUT}  # one tuple per pattern: nodes add no objects for it
 
 
-def _resolve_saved(ctx, inputs, arrays, out):
-    """Map saved arrays back to what they are: an input Tensor, the output, or a constant.
+def _saved_sources(ctx, inputs, arrays, out):
+    """What each saved value is: the output, an input (its position), or a constant.
 
     An input is recognised only by its own array (not a dtype-cast copy of it), so a
-    saved input is always exactly what the user passed in.
+    saved input is always exactly what the user passed in.  Under create_graph the
+    node turns these back into Tensors (`Node.saved_tensors`).
     """
     saved = ctx.saved_arrays
     if len(saved) == 1 and saved[0] is out:  # most activations keep just their output
         ctx.output_arrays = (out,)
         return _JUST_THE_OUTPUT
-    resolved = []
+    sources = []
     for value in saved:
         if value is out:
-            resolved.append(_OUTPUT)
+            sources.append(SAVED_OUTPUT)
             ctx.output_arrays = (out,)
         elif value.__class__ is np.ndarray:
             for position, array in enumerate(arrays):
                 if value is array and getattr(inputs[position], "_data", None) is array:
-                    resolved.append(inputs[position])
+                    sources.append(position)
                     break
             else:
-                resolved.append(value)
+                sources.append(SAVED_CONSTANT)
         else:
-            resolved.append(value)  # a Python number or None: a constant
-    return tuple(resolved)
+            sources.append(SAVED_CONSTANT)  # a Python number or None
+    sources = tuple(sources)
+    return _INTERNED.setdefault(sources, sources)
 
 
 def _cast_inputs(cls, arrays):
