@@ -195,8 +195,9 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
-    def __hash__(self):
-        return id(self)
+    # Tensors are hashed by identity (``==`` is elementwise), so they can key dicts such as an
+    # optimizer's state; object's own hash is the cheapest such hash.
+    __hash__ = object.__hash__
 
     def __bool__(self):
         if self._data.size != 1:

@@ -62,4 +62,3 @@ for _dunder, _name in (("__eq__", "eq"), ("__ne__", "ne"), ("__lt__", "lt"), ("_
 for _dunder, _name in (("__rand__", "bitwise_and"), ("__ror__", "bitwise_or"), ("__rxor__", "bitwise_xor")):
     if hasattr(ops, _name):
         setattr(Tensor, _dunder, _reflected(getattr(ops, _name)))
-Tensor.__hash__ = lambda self: id(self)
