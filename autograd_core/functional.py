@@ -40,7 +40,9 @@ def seed_gradient(output, gradient, create_graph, caller):
         )
     if create_graph:
         return gradient if isinstance(gradient, Tensor) else Tensor._wrap(values.astype(output.dtype))
-    return np.array(values, dtype=output.dtype, copy=True)
+    # No copy: the engine never writes into a gradient it was handed, and a leaf whose
+    # .grad would be this very array gets a copy there (the caller still holds it).
+    return values if values.dtype == output.dtype else values.astype(output.dtype)
 
 
 def _as_list(value):
