@@ -15,7 +15,7 @@ from . import numba_cache
 
 numba_cache.install()  # before any kernel is defined: the cache then notices edits to any file here
 
-from . import activations, activations_parallel, cross_entropy, reductions, rows  # noqa: E402
+from . import activations, cross_entropy, reductions, rows  # noqa: E402
 
 # -- activations ---------------------------------------------------------------------
 # Measured (float32, 1M elements / (10,)): the fused Numba loops win everywhere except
@@ -24,47 +24,43 @@ from . import activations, activations_parallel, cross_entropy, reductions, rows
 #   cost less than Numba's dispatch (~1.3 us) below about 1000-2000 elements.
 from . import reference as _reference  # noqa: E402
 
-# From activations_parallel.PARALLEL_MIN_ELEMENTS (2**18) elements on, the same loops run split
-# over Numba's threads (1M float32, 1 -> 2 threads: relu 92 -> 60 us, sigmoid 572 -> 294 us,
-# gelu 1.36 -> 0.80 ms); those functions call the serial kernels below that size themselves.
-_parallel = activations_parallel
-leaky_relu_forward = _parallel.leaky_relu_forward
-leaky_relu_backward = _parallel.leaky_relu_backward
-relu_backward = _parallel.relu_backward
-elu_forward = _parallel.elu_forward
-elu_backward = _parallel.elu_backward
-sigmoid_forward = _parallel.sigmoid_forward
+leaky_relu_forward = activations.leaky_relu_forward
+leaky_relu_backward = activations.leaky_relu_backward
+relu_backward = activations.relu_backward
+elu_forward = activations.elu_forward
+elu_backward = activations.elu_backward
+sigmoid_forward = activations.sigmoid_forward
 tanh_forward = _reference.tanh_forward
-gelu_forward = _parallel.gelu_forward
-gelu_backward = _parallel.gelu_backward
+gelu_forward = activations.gelu_forward
+gelu_backward = activations.gelu_backward
 softplus_forward = activations.softplus_forward
 softplus_backward = activations.softplus_backward
 erf = activations.erf  # libm erf in a Numba loop: ~10x numpy's frompyfunc (special.erf, the twin)
 
 
 def relu_forward(x):
-    """max(x, 0): numpy below 2048 elements, the Numba kernel above (threaded from 2**18)."""
+    """max(x, 0): numpy below 2048 elements, the Numba kernel above."""
     if x.size < 2048:
         return _reference.relu_forward(x)
-    return _parallel.relu_forward(x)
+    return activations.relu_forward(x)
 
 
 def sigmoid_backward(g, y):
-    """g y (1 - y): numpy below 1024 elements, the Numba kernel above (threaded from 2**18)."""
+    """g y (1 - y): numpy below 1024 elements, the Numba kernel above."""
     if g.size < 1024:
         return _reference.sigmoid_backward(g, y)
-    return _parallel.sigmoid_backward(g, y)
+    return activations.sigmoid_backward(g, y)
 
 
 def tanh_backward(g, y):
-    """g (1 - y^2): numpy below 1024 elements, the Numba kernel above (threaded from 2**18)."""
+    """g (1 - y^2): numpy below 1024 elements, the Numba kernel above."""
     if g.size < 1024:
         return _reference.tanh_backward(g, y)
-    return _parallel.tanh_backward(g, y)
+    return activations.tanh_backward(g, y)
 
 
-relu_forward.path = "numpy below 2048 elements, else numba (threads from 2**18)"
-sigmoid_backward.path = tanh_backward.path = "numpy below 1024 elements, else numba (threads from 2**18)"
+relu_forward.path = "numpy below 2048 elements, else numba"
+sigmoid_backward.path = tanh_backward.path = "numpy below 1024 elements, else numba"
 
 # -- softmax family and the fused cross-entropy (Numba wins at every size measured) -------
 softmax_forward = rows.softmax_forward
