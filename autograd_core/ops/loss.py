@@ -9,7 +9,7 @@ its common path (2-D logits, integer targets, no class weights, no label smoothi
 """
 import numpy as np
 
-from ..kernels import cross_entropy_parallel as kernels  # the serial kernels below its size threshold
+from .. import kernels
 from .op import Op
 
 __all__ = ["softmax_cross_entropy"]
