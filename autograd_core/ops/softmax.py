@@ -26,19 +26,23 @@ def _softmax_axis(input, dim, name):
     return dims[0] if dims else None
 
 
+def _normalise_along(kernel, x, axis, dtype):
+    """Run a row kernel along `axis` (None: a 0-d input, treated as one row of one element)."""
+    if dtype is not None:
+        x = x.astype(dtype, copy=False)
+    if axis is None:
+        return kernel(x.reshape(1), 0).reshape(())
+    return kernel(x, axis)
+
+
 class Softmax(Op):
     """y = e^x / sum(e^x) along dim;  dx = y * (g - sum(g * y))"""
     float_only = True
 
     @staticmethod
     def forward(ctx, x, axis=None, dtype=None):
-        if dtype is not None:
-            x = x.astype(dtype, copy=False)
         ctx.axis = axis
-        if axis is None:
-            y = kernels.softmax_forward(x.reshape(1), 0).reshape(())
-        else:
-            y = kernels.softmax_forward(x, axis)
+        y = _normalise_along(kernels.softmax_forward, x, axis, dtype)
         ctx.save_for_backward(y)
         return y
 
@@ -55,13 +59,8 @@ class LogSoftmax(Op):
 
     @staticmethod
     def forward(ctx, x, axis=None, dtype=None):
-        if dtype is not None:
-            x = x.astype(dtype, copy=False)
         ctx.axis = axis
-        if axis is None:
-            y = kernels.log_softmax_forward(x.reshape(1), 0).reshape(())
-        else:
-            y = kernels.log_softmax_forward(x, axis)
+        y = _normalise_along(kernels.log_softmax_forward, x, axis, dtype)
         ctx.save_for_backward(y)
         return y
 
