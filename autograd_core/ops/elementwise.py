@@ -8,9 +8,7 @@ import math
 
 import numpy as np
 
-from .. import grad_mode, kernels
-from ..kernels import updates
-from ..tensor import Tensor, make_tensor
+from .. import kernels
 from .op import Op
 
 __all__ = ["abs", "add", "clamp", "clip", "cos", "div", "erf", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "rsqrt", "sign", "sin", "sqrt", "square", "sub", "where"]
@@ -316,8 +314,7 @@ def add(input, other, alpha=1):
     """input + alpha * other"""
     if alpha == 1:
         return Add.apply(input, other)
-    fused = _add_scaled_unrecorded(input, other, alpha)
-    return fused if fused is not None else Add.apply(input, mul(other, alpha))
+    return Add.apply(input, mul(other, alpha))
 
 
 def sub(input, other, alpha=1):
@@ -330,25 +327,7 @@ def sub(input, other, alpha=1):
             )
     if alpha == 1:
         return Sub.apply(input, other)
-    fused = _add_scaled_unrecorded(input, other, -alpha) if _is_number(alpha) else None
-    return fused if fused is not None else Sub.apply(input, mul(other, alpha))
-
-
-def _add_scaled_unrecorded(input, other, alpha):
-    """input + alpha * other in one pass and one new array (optimizers' weight decay, Nesterov), when
-    nothing is recorded and both are float tensors of one layout; None otherwise (the caller uses ops)."""
-    if not (isinstance(input, Tensor) and isinstance(other, Tensor) and _is_number(alpha)):
-        return None
-    if grad_mode._state.enabled and (input._requires_grad or other._requires_grad):
-        return None
-    x, y = input._data, other._data
-    if not updates.same_layout(x, y):
-        return None
-    return make_tensor(updates.add_scaled(x, y, alpha), None)
-
-
-def _is_number(value):
-    return isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
+    return Sub.apply(input, mul(other, alpha))
 
 
 def mul(input, other):
