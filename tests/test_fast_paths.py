@@ -6,6 +6,8 @@
   gives the same values and gradients as the general path; so does linear's small-batch
   product layout.
 * Kernel dispatch takes the Numba kernels for arrays that Numba itself made.
+* ``fused.add_scaled`` (optimizers' ``g + wd * p``) gives the op chain's values bit for bit on
+  every layout, and records like the ops when a graph is being built.
 """
 import weakref
 
@@ -13,6 +15,8 @@ import numpy as np
 import pytest
 
 import autograd_core as ag
+from autograd_core.fused import add_scaled
+from autograd_core.kernels import updates
 from autograd_core.ops.op import Op
 from helpers import check_gradients, random_array
 
@@ -255,3 +259,83 @@ def test_saved_inputs_under_create_graph():
     np.testing.assert_allclose(grad.detach().numpy(), [3.0, 4.0] + e * (1 + np.array([1.0, 2.0])))
     (second,) = ag.grad(grad.sum(), leaf)  # e^x (2 + x)
     np.testing.assert_allclose(second.numpy(), e * (2 + np.array([1.0, 2.0])))
+
+
+# -- fused.add_scaled: x + alpha * y, one pass when nothing records ------------------------
+def _chain(x, y, alpha):
+    """The op chain add_scaled must equal: x + (alpha * y), each op rounding in the result dtype."""
+    return ag.add(x, ag.mul(y, alpha))
+
+
+def _layouts(dtype):
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((6, 4)).astype(dtype)
+    b = (rng.standard_normal((6, 4)) * 100).astype(dtype)
+    return {
+        "contiguous": (a, b),
+        "fortran": (np.asfortranarray(a), np.asfortranarray(b)),
+        "transposed": (a.T, b.T),  # both F-ordered views: the kernel's layout
+        "mixed order": (a, np.asfortranarray(b)),  # C with F: the ops
+        "broadcast": (a, b[:1]),
+        "broadcast scalar-like": (a[:, :1], b),
+        "strided": (a[::2], b[::2]),
+        "mixed dtypes": (a, b.astype(np.float64 if dtype == np.float32 else np.float32)),
+    }
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", list(_layouts(np.float32)))
+@pytest.mark.parametrize("alpha", [0.3, -0.01, 2, 1e-4, np.float64(0.37)])
+def test_add_scaled_equals_the_op_chain_bit_for_bit(layout, dtype, alpha):
+    x, y = (ag.tensor(array) for array in _layouts(dtype)[layout])
+    with ag.no_grad():
+        expected = _chain(x, y, alpha)
+        result = add_scaled(x, y, alpha)
+    assert result.dtype == expected.dtype and result.shape == expected.shape
+    # Bytes, not ==: a different zero sign or NaN payload would be a different rounding path.
+    assert np.ascontiguousarray(result.numpy()).tobytes() == np.ascontiguousarray(expected.numpy()).tobytes()
+    assert result.grad_fn is None and not result.requires_grad
+    assert not np.shares_memory(result.numpy(), x.numpy()) and not np.shares_memory(result.numpy(), y.numpy())
+
+
+def test_add_scaled_equals_add_with_alpha_in_float32():
+    rng = np.random.default_rng(8)
+    x = ag.tensor(rng.standard_normal(1000).astype(np.float32))
+    y = ag.tensor(rng.standard_normal(1000).astype(np.float32))
+    with ag.no_grad():
+        for alpha in (0.1, 5e-4, 0.9, 1 / 3):
+            np.testing.assert_array_equal(add_scaled(x, y, alpha).numpy(), x.add(y, alpha=alpha).numpy())
+            np.testing.assert_array_equal(add_scaled(x, y, -alpha).numpy(), x.sub(y, alpha=alpha).numpy())
+
+
+def test_add_scaled_takes_the_kernel_only_when_nothing_records(monkeypatch):
+    calls = []
+    original = updates.add_scaled
+    monkeypatch.setattr(updates, "add_scaled", lambda *args: calls.append(args) or original(*args))
+    x = ag.randn(3, 2)
+    w = ag.randn(3, 2, requires_grad=True)
+    add_scaled(x, ag.randn(3, 2), 0.5)  # grad mode on, but nothing requires grad
+    with ag.no_grad():
+        add_scaled(x, w, 0.5)
+    assert len(calls) == 2
+    add_scaled(x, w, 0.5)
+    add_scaled(x, ag.randn(1, 2), 0.5)
+    assert len(calls) == 2
+
+
+def test_add_scaled_records_when_an_input_requires_grad():
+    x = ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64, requires_grad=True)
+    y = ag.tensor([4.0, 5.0, 6.0], dtype=ag.float64, requires_grad=True)
+    out = add_scaled(x, y, 0.25)
+    assert out.grad_fn is not None and out.requires_grad
+    np.testing.assert_array_equal(out.detach().numpy(), [2.0, 3.25, 4.5])
+    (out * ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(y.grad.numpy(), [0.25, 0.5, 0.75])
+    check_gradients(lambda a, b: add_scaled(a, b, -1.5), random_array((3, 4), seed=1), random_array((4,), seed=2))
+
+
+def test_add_scaled_with_a_number_or_tensor_alpha_takes_the_ops():
+    x = ag.tensor([1.0, 2.0])
+    np.testing.assert_array_equal(add_scaled(x, 3.0, 2).numpy(), [7.0, 8.0])
+    np.testing.assert_array_equal(add_scaled(x, ag.tensor([1.0, 1.0]), ag.tensor(2.0)).numpy(), [3.0, 4.0])
