@@ -20,6 +20,7 @@ from .dtypes import float  # noqa: F401,A004
 from .function import Function  # noqa: F401
 from .functional import grad  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+from .grads import zero_grad_  # noqa: F401
 from .serialization import load, save  # noqa: F401
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .ops import *  # noqa: F401,F403

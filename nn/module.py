@@ -353,18 +353,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters: to None (default) or to zeros in place."""
-        for param in self.parameters():
-            grad = param.grad
-            if grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                if grad.grad_fn is not None:
-                    grad.detach_()
-                else:
-                    grad.requires_grad_(False)
-                grad.zero_()
+        ag.zero_grad_(self.parameters(), set_to_none)
 
     def apply(self, fn):
         """Call ``fn(module)`` on every submodule and then on this module (children first). Returns self."""
