@@ -25,13 +25,7 @@ class Adagrad(Optimizer):
         super().add_param_group(param_group)
         group = self.param_groups[-1]
         for param in group["params"]:
-            self._init_state(param, group)
-
-    def _init_state(self, param, group):
-        state = self.state[param]
-        state["step"] = new_step_counter()
-        state["sum"] = ag.full_like(param, group["initial_accumulator_value"])
-        return state
+            _init_state(self.state[param], param, group)
 
     def _validate_group(self, group):
         check_non_negative("Adagrad", "lr", group["lr"], "learning rate")
@@ -40,28 +34,19 @@ class Adagrad(Optimizer):
         check_non_negative("Adagrad", "initial_accumulator_value", group["initial_accumulator_value"])
         check_non_negative("Adagrad", "eps", group["eps"], "epsilon")
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the closure's loss (or None)."""
-        loss = self._evaluate(closure)
-        with ag.no_grad():
-            for group in self.param_groups:
-                lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-                weight_decay, maximize = group["weight_decay"], group["maximize"]
-                for param in group["params"]:
-                    grad = param.grad
-                    if grad is None:
-                        continue
-                    state = self.state[param]
-                    if not state:  # e.g. after load_state_dict from a checkpoint without it
-                        state = self._init_state(param, group)
-                    step = state["step"].add_(1).item()
-                    if maximize:
-                        grad = -grad
-                    if weight_decay != 0:
-                        grad = grad.add(param, alpha=weight_decay)
-                    clr = lr / (1 + (step - 1) * lr_decay)
-                    state_sum = state["sum"]
-                    state_sum.addcmul_(grad, grad, value=1)
-                    std = state_sum.sqrt().add_(eps)
-                    param.addcdiv_(grad, std, value=-clr)
-        return loss
+    def _update(self, param, grad, state, group):
+        """``s += g^2``;  ``p -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)``."""
+        if not state:  # e.g. after load_state_dict from a checkpoint without it
+            _init_state(state, param, group)
+        step = state["step"].add_(1).item()
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        state_sum = state["sum"]
+        state_sum.addcmul_(grad, grad, value=1)
+        std = state_sum.sqrt().add_(group["eps"])
+        param.addcdiv_(grad, std, value=-clr)
+
+
+def _init_state(state, param, group):
+    """Fill the empty `state` of `param`: step 0 and the accumulator at its start value."""
+    state["step"] = new_step_counter()
+    state["sum"] = ag.full_like(param, group["initial_accumulator_value"])

@@ -28,47 +28,33 @@ class Adam(Optimizer):
         check_betas(name, group["betas"])
         check_non_negative(name, "weight_decay", group["weight_decay"])
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the closure's loss (or None)."""
-        loss = self._evaluate(closure)
-        with ag.no_grad():
-            for group in self.param_groups:
-                lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-                weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-                decoupled = group["decoupled_weight_decay"]
-                for param in group["params"]:
-                    grad = param.grad
-                    if grad is None:
-                        continue
-                    state = self.state[param]
-                    if not state:
-                        state["step"] = new_step_counter()
-                        state["exp_avg"] = ag.zeros_like(param)
-                        state["exp_avg_sq"] = ag.zeros_like(param)
-                        if amsgrad:
-                            state["max_exp_avg_sq"] = ag.zeros_like(param)
-                    if maximize:
-                        grad = -grad
-                    step = state["step"].add_(1).item()
-                    if weight_decay != 0:
-                        if decoupled:
-                            param.mul_(1 - lr * weight_decay)
-                        else:
-                            grad = grad.add(param, alpha=weight_decay)
-                    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                    exp_avg.lerp_(grad, 1 - beta1)
-                    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                    step_size = lr / (1 - beta1 ** step)
-                    bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-                    if amsgrad:
-                        max_exp_avg_sq = state.get("max_exp_avg_sq")
-                        if max_exp_avg_sq is None:  # amsgrad switched on after the first step
-                            max_exp_avg_sq = state["max_exp_avg_sq"] = ag.zeros_like(param)
-                        max_exp_avg_sq.copy_(ag.maximum(max_exp_avg_sq, exp_avg_sq))
-                        denom = max_exp_avg_sq.sqrt()
-                    else:
-                        denom = exp_avg_sq.sqrt()
-                    # denom is a fresh temporary, so finishing it in place saves two arrays.
-                    denom.div_(bias_correction2_sqrt).add_(eps)
-                    param.addcdiv_(exp_avg, denom, value=-step_size)
-        return loss
+    def _update(self, param, grad, state, group):
+        """``p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)``; m, v: averages of g, g^2."""
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        if not state:
+            state["step"] = new_step_counter()
+            state["exp_avg"] = ag.zeros_like(param)
+            state["exp_avg_sq"] = ag.zeros_like(param)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = ag.zeros_like(param)
+        step = state["step"].add_(1).item()
+        weight_decay = group["weight_decay"]
+        if group["decoupled_weight_decay"] and weight_decay != 0:
+            # Decoupled (AdamW): shrink the parameter; step() left the gradient alone.
+            param.mul_(1 - lr * weight_decay)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        step_size = lr / (1 - beta1 ** step)
+        bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+        if group["amsgrad"]:
+            max_exp_avg_sq = state.get("max_exp_avg_sq")
+            if max_exp_avg_sq is None:  # amsgrad switched on after the first step
+                max_exp_avg_sq = state["max_exp_avg_sq"] = ag.zeros_like(param)
+            max_exp_avg_sq.copy_(ag.maximum(max_exp_avg_sq, exp_avg_sq))
+            denom = max_exp_avg_sq.sqrt()
+        else:
+            denom = exp_avg_sq.sqrt()
+        # denom is a fresh temporary, so finishing it in place saves two arrays.
+        denom.div_(bias_correction2_sqrt).add_(eps)
+        param.addcdiv_(exp_avg, denom, value=-step_size)

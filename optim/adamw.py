@@ -8,6 +8,8 @@ class AdamW(Adam):
     Same options and state as `Adam`; only the default ``weight_decay=1e-2`` differs.
     """
 
+    decoupled_weight_decay = True
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
                  maximize=False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,

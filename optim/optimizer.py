@@ -1,13 +1,20 @@
-"""`Optimizer`: the base of every optimizer (parameter groups, state, checkpoints).
+"""`Optimizer`: the base of every optimizer (parameter groups, state, the step loop, checkpoints).
 
 An optimizer holds ``param_groups`` (a list of dicts: ``'params'`` plus every
 hyper-parameter, so groups can differ, e.g. in ``lr``) and ``state`` (a dict
-keyed by parameter, holding buffers such as ``'exp_avg'``).  Subclasses only
-write ``step()``; the formats of ``state_dict()`` and of ``repr`` are torch's.
+keyed by parameter, holding buffers such as ``'exp_avg'``).  The formats of
+``state_dict()`` and of ``repr`` are torch's.
 
-Updates use only public tensor methods under ``no_grad()``: in-place methods
-bump the version counters, so a graph that saved a parameter before the update
-is still caught if it is used afterwards.
+``step()`` is written once, here (a template method): it runs the closure, then
+under ``no_grad()`` visits every parameter that has a gradient, negates the
+gradient for ``maximize``, adds coupled weight decay, and hands the rest to the
+algorithm's ``_update(param, grad, state, group)``.  An algorithm is therefore
+its defaults, its option checks (``_validate_group``) and that one method.
+
+Updates change parameters and state in place, through public tensor methods
+and `autograd_core.fused`; each bumps the version counter of the tensor it
+changes, as torch's in-place ops do.  Refusing a graph that saved a parameter
+before the update is backward's job (comparing those counters), not the optimizer's.
 """
 import copy
 import math
@@ -17,6 +24,7 @@ from collections import defaultdict
 import numpy as np
 
 import autograd_core as ag
+from autograd_core.fused import add_scaled
 
 
 class _RequiredParameter:
@@ -37,8 +45,15 @@ class Optimizer:
 
     `params` is an iterable of Tensors, of ``(name, Tensor)`` pairs, or of dicts
     (parameter groups: ``{'params': [...], 'lr': 0.1}``) whose missing options are
-    taken from `defaults`.
+    taken from `defaults`.  A subclass passes its `defaults`, checks them in
+    `_validate_group` and writes `_update`; `step` is shared.
     """
+
+    #: How a group's ``weight_decay`` enters the update.  False (coupled, torch's default):
+    #: `step` adds ``weight_decay * p`` to the gradient, an L2 penalty.  True (decoupled,
+    #: AdamW): the gradient is left alone and `_update` shrinks the parameter itself.
+    #: A group's own ``'decoupled_weight_decay'`` option (Adam has one) takes precedence.
+    decoupled_weight_decay = False
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -128,31 +143,43 @@ class Optimizer:
     # -- the training-loop API --------------------------------------------------------
     def zero_grad(self, set_to_none=True):
         """Reset the gradients: to None (default, as torch), or to zeros in place."""
-        for group in self.param_groups:
-            for param in group["params"]:
-                grad = param.grad
-                if grad is None:
-                    continue
-                if set_to_none:
-                    param.grad = None
-                else:
-                    if grad.grad_fn is not None:
-                        grad.detach_()
-                    else:
-                        grad.requires_grad_(False)
-                    grad.zero_()
+        ag.zero_grad_((param for group in self.param_groups for param in group["params"]), set_to_none)
 
     def step(self, closure=None):
-        """Update every parameter that has a gradient; returns the closure's loss (or None)."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement step()")
+        """One update of every parameter that has a gradient; returns the closure's loss (or None).
 
-    @staticmethod
-    def _evaluate(closure):
-        """Run the closure (which re-computes the loss and its gradients) with recording on."""
-        if closure is None:
-            return None
-        with ag.enable_grad():
-            return closure()
+        `closure` (optional) re-computes the loss and its gradients; it runs first, with
+        recording on.  Then, under ``no_grad()``, for each parameter p whose gradient g
+        is not None: ``g = -g`` if the group maximizes; ``g = g + weight_decay * p`` if the
+        decay is coupled; then ``_update(p, g, state[p], group)``.
+        """
+        loss = None
+        if closure is not None:
+            with ag.enable_grad():
+                loss = closure()
+        with ag.no_grad():
+            for group in self.param_groups:
+                maximize = group.get("maximize", False)
+                decoupled = group.get("decoupled_weight_decay", self.decoupled_weight_decay)
+                weight_decay = 0 if decoupled else group.get("weight_decay", 0)
+                for param in group["params"]:
+                    grad = param.grad
+                    if grad is None:
+                        continue
+                    if maximize:
+                        grad = -grad
+                    if weight_decay != 0:
+                        grad = add_scaled(grad, param, weight_decay)  # one pass, no wd * p temporary
+                    state = self.state[param]
+                    self._update(param, grad, state, group)
+                    if not state:  # nothing kept (SGD without momentum): no entry, as in torch
+                        del self.state[param]
+        return loss
+
+    def _update(self, param, grad, state, group):
+        """Update `param` in place from `grad` (already negated for maximize, coupled weight decay
+        added), keeping its buffers in `state` (this parameter's dict, empty on its first step)."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither _update() nor step()")
 
     # -- checkpoints --------------------------------------------------------------------
     def state_dict(self):

@@ -27,42 +27,28 @@ class RMSprop(Optimizer):
         check_non_negative("RMSprop", "weight_decay", group["weight_decay"])
         check_non_negative("RMSprop", "alpha", group["alpha"])
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the closure's loss (or None)."""
-        loss = self._evaluate(closure)
-        with ag.no_grad():
-            for group in self.param_groups:
-                lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
-                weight_decay, centered, maximize = group["weight_decay"], group["centered"], group["maximize"]
-                for param in group["params"]:
-                    grad = param.grad
-                    if grad is None:
-                        continue
-                    state = self.state[param]
-                    if not state:
-                        state["step"] = new_step_counter()
-                        state["square_avg"] = ag.zeros_like(param)
-                    if maximize:
-                        grad = -grad
-                    state["step"].add_(1)
-                    if weight_decay != 0:
-                        grad = grad.add(param, alpha=weight_decay)
-                    square_avg = state["square_avg"]
-                    square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
-                    if centered:
-                        grad_avg = _buffer(state, "grad_avg", param)
-                        grad_avg.lerp_(grad, 1 - alpha)
-                        avg = square_avg.clone().addcmul_(grad_avg, grad_avg, value=-1).sqrt_()
-                    else:
-                        avg = square_avg.sqrt()
-                    avg.add_(eps)
-                    if momentum > 0:
-                        buffer = _buffer(state, "momentum_buffer", param)
-                        buffer.mul_(momentum).addcdiv_(grad, avg)
-                        param.add_(buffer, alpha=-lr)
-                    else:
-                        param.addcdiv_(grad, avg, value=-lr)
-        return loss
+    def _update(self, param, grad, state, group):
+        """``s = alpha * s + (1 - alpha) * g^2``, ``p -= lr * g / (sqrt(s) + eps)`` (or through b)."""
+        lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+        if not state:
+            state["step"] = new_step_counter()
+            state["square_avg"] = ag.zeros_like(param)
+        state["step"].add_(1)
+        square_avg = state["square_avg"]
+        square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+        if group["centered"]:
+            grad_avg = _buffer(state, "grad_avg", param)
+            grad_avg.lerp_(grad, 1 - alpha)
+            avg = square_avg.clone().addcmul_(grad_avg, grad_avg, value=-1).sqrt_()
+        else:
+            avg = square_avg.sqrt()
+        avg.add_(eps)
+        if momentum > 0:
+            buffer = _buffer(state, "momentum_buffer", param)
+            buffer.mul_(momentum).addcdiv_(grad, avg)
+            param.add_(buffer, alpha=-lr)
+        else:
+            param.addcdiv_(grad, avg, value=-lr)
 
 
 def _buffer(state, key, param):

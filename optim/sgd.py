@@ -1,6 +1,5 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay (torch's rules)."""
-import autograd_core as ag
-from autograd_core.fused import sgd_momentum_
+from autograd_core.fused import add_scaled, sgd_momentum_
 
 from .optimizer import Optimizer, check_non_negative
 
@@ -31,29 +30,16 @@ class SGD(Optimizer):
                 f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
             )
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the closure's loss (or None)."""
-        loss = self._evaluate(closure)
-        with ag.no_grad():
-            for group in self.param_groups:
-                lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-                weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-                for param in group["params"]:
-                    grad = param.grad
-                    if grad is None:
-                        continue
-                    if maximize:
-                        grad = -grad
-                    if weight_decay != 0:
-                        grad = grad.add(param, alpha=weight_decay)
-                    if momentum != 0:
-                        state = self.state[param]
-                        buffer = state.get("momentum_buffer")
-                        if buffer is not None:
-                            # The buffer update and the parameter update in one pass over memory.
-                            sgd_momentum_(param, grad, buffer, lr, momentum, dampening, nesterov)
-                            continue
-                        buffer = state["momentum_buffer"] = grad.clone()
-                        grad = grad.add(buffer, alpha=momentum) if nesterov else buffer
-                    param.add_(grad, alpha=-lr)
-        return loss
+    def _update(self, param, grad, state, group):
+        """``b = momentum * b + (1 - dampening) * g`` (b = g at first), ``p -= lr * b`` (or Nesterov's)."""
+        lr, momentum = group["lr"], group["momentum"]
+        if momentum != 0:
+            buffer = state.get("momentum_buffer")
+            if buffer is not None:
+                # The buffer update and the parameter update in one pass over memory.
+                sgd_momentum_(param, grad, buffer, lr, momentum, group["dampening"], group["nesterov"])
+                return
+            # A copy: the buffer must not alias param.grad, which the user may zero in place.
+            buffer = state["momentum_buffer"] = grad.clone()
+            grad = add_scaled(grad, buffer, momentum) if group["nesterov"] else buffer
+        param.add_(grad, alpha=-lr)
