@@ -1,4 +1,4 @@
-"""Datasets and mini-batches: `Dataset`, `TensorDataset`, `Subset`, `random_split`, `DataLoader`.
+"""Datasets and mini-batches: `Dataset`, `TensorDataset`, `Subset`, `random_split`, `DataLoader`, samplers.
 
     loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True)
     for xb, yb in loader:
@@ -8,6 +8,10 @@ Shuffling and splitting draw from the library's seeded generator, so
 ``autograd_core.manual_seed(s)`` makes them reproducible.  A `TensorDataset`
 (or a `Subset` of one) is batched by indexing its tensors once per batch
 instead of stacking samples one by one.
+
+A sampler decides the order of the indices: `SequentialSampler`,
+`RandomSampler`, `DistributedSampler` (each rank of a process group its own
+share), or any iterable of indices with a length, passed as ``sampler=``.
 """
 import math
 import numbers
@@ -18,7 +22,8 @@ from . import random as _random
 from .creation import tensor as _tensor
 from .tensor import Tensor
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate"]
+__all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate", "Sampler",
+           "SequentialSampler", "RandomSampler", "DistributedSampler"]
 
 
 class Dataset:
@@ -110,6 +115,110 @@ def random_split(dataset, lengths, generator=None):
     return subsets
 
 
+# -- samplers ----------------------------------------------------------------------------------
+class Sampler:
+    """Yields dataset indices: subclasses define ``__iter__`` (and ``__len__`` for ``len(loader)``)."""
+
+    def __init__(self, data_source=None):
+        pass
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+
+class SequentialSampler(Sampler):
+    """Indices ``0, 1, ..., len(data_source) - 1`` in order."""
+
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
+
+    def __len__(self):
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A fresh random order of all indices on every pass (from the library's seeded generator,
+    or `generator`, a numpy Generator)."""
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        if replacement:
+            raise NotImplementedError("RandomSampler: replacement=True is not supported")
+        if num_samples is not None:
+            raise NotImplementedError("RandomSampler: num_samples is not supported (only replacement=False)")
+        self.data_source = data_source
+        self.generator = generator
+
+    def __iter__(self):
+        rng = self.generator if self.generator is not None else _random.generator()
+        return iter(rng.permutation(len(self.data_source)).tolist())
+
+    def __len__(self):
+        return len(self.data_source)
+
+
+class DistributedSampler(Sampler):
+    """This rank's share of `dataset`: across `num_replicas` ranks every index once per epoch (torch's rules).
+
+    Each rank takes every `num_replicas`-th index of one order that all ranks agree
+    on: ``seed + epoch`` seeds it (call `set_epoch` at the start of each epoch for
+    a new order), independently of ``manual_seed``.  When the dataset does not
+    divide evenly, the order is padded with its own first indices so every rank
+    gets ``ceil(n / num_replicas)`` samples, or with ``drop_last=True`` the tail
+    is dropped and every rank gets ``floor(n / num_replicas)``.  `num_replicas` and
+    `rank` default to the process group's world size and rank.
+    """
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        if num_replicas is None or rank is None:
+            from . import distributed
+
+            num_replicas = distributed.get_world_size() if num_replicas is None else num_replicas
+            rank = distributed.get_rank() if rank is None else rank
+        for name, value in (("num_replicas", num_replicas), ("rank", rank), ("seed", seed)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise TypeError(f"DistributedSampler: {name} must be an integer, got {value!r}")
+        if num_replicas < 1:
+            raise ValueError(f"DistributedSampler: num_replicas must be at least 1, got {num_replicas}")
+        if rank >= num_replicas or rank < 0:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
+        self.dataset = dataset
+        self.num_replicas = int(num_replicas)
+        self.rank = int(rank)
+        self.epoch = 0
+        self.shuffle = bool(shuffle)
+        self.seed = int(seed)
+        self.drop_last = bool(drop_last)
+        count = len(dataset)
+        if self.drop_last and count % self.num_replicas != 0:
+            self.num_samples = math.ceil((count - self.num_replicas) / self.num_replicas)
+        else:
+            self.num_samples = math.ceil(count / self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def __iter__(self):
+        count = len(self.dataset)
+        if self.shuffle:
+            order = np.random.default_rng(self.seed + self.epoch).permutation(count)
+        else:
+            order = np.arange(count)
+        if self.drop_last:
+            order = order[:self.total_size]
+        elif self.total_size > count:
+            # Pad with the order's own beginning, repeated if the padding is longer than the dataset.
+            order = np.resize(order, self.total_size)
+        return iter(order[self.rank:self.total_size:self.num_replicas].tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+    def set_epoch(self, epoch):
+        """Use the order of `epoch` on the next pass (the same on every rank for the same epoch)."""
+        self.epoch = epoch
+
+
 # -- collation ------------------------------------------------------------------------------
 def _collate_leaves(samples):
     """One batch from same-kind leaves: tensors and arrays are stacked, numbers become a 1-d tensor."""
@@ -181,6 +290,8 @@ class DataLoader:
     """Iterate over `dataset` in mini-batches of `batch_size` samples.
 
     `shuffle` draws a new order each epoch from the library's seeded generator;
+    `sampler` (any iterable of indices with a length, e.g. a `DistributedSampler`)
+    gives the order instead, and cannot be combined with ``shuffle=True``;
     `drop_last` drops a final batch smaller than `batch_size`; `collate_fn` merges a
     list of samples into a batch (default: `default_collate`).  Loading happens in
     the calling process, so `num_workers` and `pin_memory` are accepted for torch
@@ -188,7 +299,7 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None, *,
-                 num_workers=0, pin_memory=False, generator=None):
+                 sampler=None, num_workers=0, pin_memory=False, generator=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size should be a positive integer, got {batch_size!r}")
         if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) or num_workers < 0:
@@ -197,9 +308,18 @@ class DataLoader:
             raise TypeError(f"DataLoader: dataset must have __getitem__ and __len__, got {type(dataset).__name__}")
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"DataLoader: collate_fn must be callable, got {type(collate_fn).__name__}")
+        if sampler is not None:
+            if shuffle:
+                raise ValueError("sampler option is mutually exclusive with shuffle")
+            if not hasattr(sampler, "__iter__"):
+                raise TypeError(f"DataLoader: sampler must be an iterable of indices, got {type(sampler).__name__}")
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
+        self._custom_sampler = sampler is not None
+        if sampler is None:  # the object torch scripts reach as loader.sampler
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+        self.sampler = sampler
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn if collate_fn is not None else default_collate
         self.num_workers = num_workers
@@ -207,14 +327,17 @@ class DataLoader:
         self.generator = generator
 
     def __len__(self):
-        count = len(self.dataset)
+        count = len(self.sampler) if self._custom_sampler else len(self.dataset)
         if self.drop_last:
             return count // self.batch_size
         return -(-count // self.batch_size)
 
     def __iter__(self):
         count = len(self.dataset)
-        if self.shuffle:
+        if self._custom_sampler:
+            order = np.fromiter((int(index) for index in self.sampler), dtype=np.int64)
+            count = len(order)
+        elif self.shuffle:
             rng = self.generator if self.generator is not None else _random.generator()
             order = rng.permutation(count)
         else:

@@ -258,3 +258,45 @@ def test_training_loop_with_a_loader():
                 w.sub_(w.grad, alpha=0.1)
             w.grad = None
     np.testing.assert_allclose(w.detach().numpy(), true_w.numpy(), atol=1e-6)
+
+
+# -- sampler= ------------------------------------------------------------------------------------
+def test_loader_takes_any_sampler():
+    """A sampler is anything iterable over indices with a length: a list, a range, a Sampler."""
+    from autograd_core.data import SequentialSampler
+
+    for sampler in ([3, 1, 2], range(3, 0, -1), SequentialSampler(range(3))):
+        loader = DataLoader(_dataset(4), batch_size=2, sampler=sampler)
+        assert loader.sampler is sampler
+        assert len(loader) == 2
+        assert [x for batch in _labels(loader) for x in batch] == [int(i) for i in sampler]
+    assert _labels(DataLoader(_dataset(6), batch_size=4, sampler=[5, 4, 3, 2, 1], drop_last=True)) == [[5, 4, 3, 2]]
+
+
+def test_loader_sampler_with_per_sample_collate():
+    class Squares(Dataset):
+        def __getitem__(self, index):
+            return index * index
+
+        def __len__(self):
+            return 5
+
+    assert [b.tolist() for b in DataLoader(Squares(), batch_size=2, sampler=[4, 0, 2])] == [[16, 0], [4]]
+
+
+def test_loader_sampler_and_shuffle_are_exclusive():
+    with pytest.raises(ValueError, match="sampler option is mutually exclusive with shuffle"):
+        DataLoader(_dataset(4), sampler=[0, 1], shuffle=True)
+    with pytest.raises(TypeError, match="sampler must be an iterable"):
+        DataLoader(_dataset(4), sampler=3)
+
+
+def test_random_sampler_draws_what_shuffle_draws():
+    from autograd_core.data import RandomSampler
+
+    ag.manual_seed(3)
+    shuffled = _labels(DataLoader(_dataset(8), batch_size=3, shuffle=True))
+    ag.manual_seed(3)
+    sampled = _labels(DataLoader(_dataset(8), batch_size=3, sampler=RandomSampler(range(8))))
+    assert shuffled == sampled
+    assert isinstance(DataLoader(_dataset(8), shuffle=True).sampler, RandomSampler)
