@@ -3,81 +3,16 @@
 Python floats become the default dtype (float32), Python ints int64 and bools
 bool, as in torch; a numpy array keeps its own dtype.
 """
-import numbers
-
 import numpy as np
 
 from . import dtypes
-
-
-def _infer_dtype(data):
-    """torch's dtype for nested Python data: bool < int64 < default float."""
-    kinds = set()
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (list, tuple)):
-            stack.extend(item)
-        elif hasattr(item, "_data"):
-            kinds.add(item._data.dtype.kind)
-        elif isinstance(item, (bool, np.bool_)):
-            kinds.add("b")
-        elif isinstance(item, numbers.Integral):
-            kinds.add("i")
-        elif isinstance(item, numbers.Real):
-            kinds.add("f")
-        else:
-            raise TypeError(f"tensor(): cannot make a tensor from an element of type {type(item).__name__}")
-    if "f" in kinds:
-        return dtypes.get_default_dtype()
-    if "i" in kinds or "u" in kinds:
-        return dtypes.int64
-    if "b" in kinds:
-        return dtypes.bool_
-    return dtypes.get_default_dtype()  # an empty list
-
-
-def _unwrap_nested(data):
-    if hasattr(data, "_data"):
-        return data._data
-    if isinstance(data, (list, tuple)):
-        return [_unwrap_nested(item) for item in data]
-    return data
-
-
-def as_array(data, dtype=None):
-    """An ndarray of `data` with torch's dtype rules (a copy of lists; arrays keep their dtype)."""
-    dtype = dtypes.as_dtype(dtype)
-    if hasattr(data, "_data"):
-        data = data._data
-    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
-        array = np.asarray(data)
-        if array.dtype not in dtypes.SUPPORTED_DTYPES and dtype is None:
-            array = array.astype(_nearest_supported(array.dtype))
-        return array if dtype is None else array.astype(dtype, copy=False)
-    inferred = _infer_dtype(data)
-    try:
-        array = np.array(_unwrap_nested(data), dtype=dtype or inferred)
-    except ValueError as error:
-        raise ValueError(f"tensor(): the nested sequence is ragged or invalid: {error}") from None
-    return array
-
-
-def _nearest_supported(dtype):
-    if dtype.kind == "f":
-        return dtypes.float64 if dtype.itemsize > 4 else dtypes.float32
-    if dtype.kind in "iu":
-        return dtypes.int64
-    if dtype.kind == "b":
-        return dtypes.bool_
-    raise TypeError(f"unsupported array dtype {dtype}; expected a float, int or bool array")
+from .arrays import as_array, infer_dtype
+from .tensor import make_tensor
 
 
 def _new(array, requires_grad, device):
-    from .tensor import Tensor
-
     dtypes.check_device(device)
-    tensor = Tensor._wrap(array)
+    tensor = make_tensor(array)
     if requires_grad:
         tensor.requires_grad_(True)
     return tensor
@@ -132,7 +67,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     """A tensor of shape `size` filled with `fill_value` (its dtype inferred as torch does)."""
-    dtype = dtypes.as_dtype(dtype) or _infer_dtype(fill_value)
+    dtype = dtypes.as_dtype(dtype) or infer_dtype(fill_value)
     return _new(np.full(_shape((size,) if isinstance(size, int) else (tuple(size),)), fill_value, dtype),
                 requires_grad, device)
 

@@ -22,7 +22,7 @@ are the original inputs and outputs, so a backward written in tensor ops is itse
 differentiated (second derivatives).
 """
 from . import grad_mode
-from .graph import Node, OutputRef, raise_freed
+from .graph import SAVED_CONSTANT, Node, OutputRef, edge_of, namespace, output_ref, raise_freed
 from .tensor import Tensor, make_tensor
 
 
@@ -63,11 +63,8 @@ class FunctionCtx:
             if node.released:
                 raise_freed(node)
             return ()
-        return tuple(
-            Tensor._make_output(node.output_arrays[value.index], node, value.index)
-            if value.__class__ is OutputRef else value
-            for value in saved
-        )
+        return tuple(node.output_tensor(source.index) if source.__class__ is OutputRef else value
+                     for source, value in zip(node.saved, saved))
 
     def mark_non_differentiable(self, *tensors):
         """These outputs never require grad (their gradient passed to backward is zeros)."""
@@ -93,6 +90,7 @@ class _BackwardAdapter:
     def __init__(self, function):
         self.function = function
         self.name = function.__name__
+        self.plain_backward = None  # the user's backward is the only rule
 
     def backward(self, node, *grads):
         ctx = node.function_ctx
@@ -107,15 +105,13 @@ class _BackwardAdapter:
 
     @staticmethod
     def _prepare_grads(node, ctx, grads, create_graph):
-        from .ops import namespace
-
-        xp = namespace.TENSOR if create_graph else namespace.ARRAY
+        xp = namespace(create_graph)
         prepared = []
         for grad, meta in zip(grads, node.output_shapes or ((None, None),)):
             if grad is None and meta is not None and meta[0] is not None and ctx._materialize_grads:
                 grad = xp.zeros(*meta)  # an output nobody used: zeros, as torch
             if grad is not None and not create_graph:
-                grad = Tensor._wrap(grad)
+                grad = make_tensor(grad)
             prepared.append(grad)
         return prepared
 
@@ -209,11 +205,8 @@ class Function:
         recording = state.enabled
         edges = []
         for value in args:
-            edge = None
-            if isinstance(value, Tensor) and value._requires_grad and recording:
-                target = value._node if value._node is not None else value
-                edge = (target, value._output_index, value._data.shape, value._data.dtype)
-            edges.append(edge)
+            recorded = isinstance(value, Tensor) and value._requires_grad and recording
+            edges.append(edge_of(value) if recorded else None)
         ctx = FunctionCtx(tuple(edge is not None for edge in edges))
         state.enabled = False  # forward records nothing (a bare flag flip: cheaper than no_grad())
         try:
@@ -250,7 +243,7 @@ def _record(cls, ctx, args, edges, output):
         if not isinstance(value, Tensor):
             results.append(value)
         elif value._data.dtype.kind != "f" or id(value) in ctx._non_differentiable:
-            results.append(make_tensor(value._data, None, value) if value._requires_grad else value)
+            results.append(make_tensor(value._data, view_of=value) if value._requires_grad else value)
         elif id(value) in ctx._dirty:
             _check_dirty(cls, value)
             # Modified in place by forward: the input object itself now comes from this node.
@@ -261,28 +254,26 @@ def _record(cls, ctx, args, edges, output):
         else:
             # A new handle (sharing memory and version counter), so that returning an input unchanged
             # does not rewrite the input's own history.
-            result = make_tensor(value._data, node, value)
-            result._output_index = index
-            results.append(result)
+            results.append(make_tensor(value._data, node, output_index=index, view_of=value))
             positions[id(value)] = index
 
     # A saved input stays that Tensor (so create_graph differentiates through it); a saved
-    # differentiable output becomes a reference to this node's output (no reference cycle).
-    # Seam for the in-place check: record (tensor, tensor._version[0]) of saved tensors in
-    # node.version_check here, and compare at backward time.
+    # differentiable output is recorded as an OutputRef to this node's output (its array is
+    # kept, not its Tensor: no reference cycle) -- the same encoding as Op.apply's.
     if ctx._to_save:
-        inputs = {id(value) for value in args}
-        saved = []
-        refers_to_output = False
+        input_positions = {id(value): position for position, value in enumerate(args)}
+        sources = []
         for value in ctx._to_save:
-            index = positions.get(id(value))
-            if index is None or id(value) in inputs:
-                saved.append(value)
+            if id(value) in input_positions:
+                sources.append(input_positions[id(value)])
+            elif id(value) in positions:
+                sources.append(output_ref(positions[id(value)]))
             else:
-                saved.append(OutputRef(index))
-                refers_to_output = True
-        node.saved_arrays = tuple(saved)
-        if refers_to_output:
+                sources.append(SAVED_CONSTANT)  # None, or a tensor made inside forward
+        node.saved = tuple(sources)
+        node.saved_arrays = tuple(None if source.__class__ is OutputRef else value
+                                  for source, value in zip(sources, ctx._to_save))
+        if any(source.__class__ is OutputRef for source in sources):
             node.output_arrays = tuple(getattr(value, "_data", None) for value in outputs)
     ctx._to_save = None
     return results[0] if single else tuple(results)

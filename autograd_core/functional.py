@@ -2,12 +2,11 @@
 import numpy as np
 
 from .graph import backward_pass
+from .tensor import Tensor, make_tensor
 
 
 def check_output(output, caller):
     """An output we can differentiate: a Tensor that requires grad."""
-    from .tensor import Tensor
-
     if not isinstance(output, Tensor):
         raise TypeError(f"{caller}: outputs must be Tensors, got {type(output).__name__}")
     if not output._requires_grad:
@@ -19,8 +18,6 @@ def check_output(output, caller):
 
 def seed_gradient(output, gradient, create_graph, caller):
     """The starting gradient dL/d(output): ones for a one-element output, else `gradient`, checked."""
-    from .tensor import Tensor
-
     if gradient is None:
         if output._data.size != 1:
             raise RuntimeError(
@@ -28,7 +25,7 @@ def seed_gradient(output, gradient, create_graph, caller):
                 f"shape {tuple(output.shape)}: pass gradient= (a tensor of that shape)"
             )
         seed = np.ones(output.shape, output.dtype)
-        return Tensor._wrap(seed) if create_graph else seed
+        return make_tensor(seed) if create_graph else seed
     if isinstance(gradient, Tensor):
         values = gradient._data
     else:
@@ -39,15 +36,13 @@ def seed_gradient(output, gradient, create_graph, caller):
             f"{tuple(output.shape)}; they must match"
         )
     if create_graph:
-        return gradient if isinstance(gradient, Tensor) else Tensor._wrap(values.astype(output.dtype))
+        return gradient if isinstance(gradient, Tensor) else make_tensor(values.astype(output.dtype))
     # No copy: the engine never writes into a gradient it was handed, and a leaf whose
     # .grad would be this very array gets a copy there (the caller still holds it).
     return values if values.dtype == output.dtype else values.astype(output.dtype)
 
 
 def _as_list(value):
-    from .tensor import Tensor
-
     if isinstance(value, Tensor):
         return [value]
     return list(value)
@@ -77,8 +72,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     captured = backward_pass(outputs, seeds, retain_graph, create_graph, inputs=inputs)
-    from .tensor import Tensor
-
     results = []
     for position, (tensor, value) in enumerate(zip(inputs, captured)):
         if value is None:
@@ -92,5 +85,45 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             else:
                 results.append(None)
                 continue
-        results.append(value if isinstance(value, Tensor) else Tensor._wrap(np.array(value, copy=True)))
+        results.append(value if isinstance(value, Tensor) else make_tensor(np.array(value, copy=True)))
     return tuple(results)
+
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``, summed over all paths (torch.autograd.backward).
+
+    `grad_tensors` holds one starting gradient per tensor (None: ones, for a
+    one-element tensor).  Saved values are freed afterwards unless
+    ``retain_graph=True`` (default: `create_graph`).  With `inputs`, only those
+    tensors' ``.grad`` receive the gradient.
+    """
+    outputs = _as_list(tensors)
+    grad_tensors = [None] * len(outputs) if grad_tensors is None else (
+        list(grad_tensors) if isinstance(grad_tensors, (list, tuple)) else [grad_tensors])
+    if len(grad_tensors) != len(outputs):
+        raise RuntimeError(f"backward: got {len(grad_tensors)} grad_tensors for {len(outputs)} tensors")
+    for output in outputs:
+        check_output(output, "backward")
+    seeds = [seed_gradient(o, g, create_graph, "backward") for o, g in zip(outputs, grad_tensors)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = _as_list(inputs)
+        grads = grad(outputs, inputs, seeds, retain_graph=retain_graph, create_graph=create_graph,
+                      allow_unused=True)
+        for input, value in zip(inputs, grads):
+            if value is not None:
+                input._grad = value if input._grad is None else input._grad + value
+        return
+    backward_pass(outputs, seeds, retain_graph, create_graph)
+
+
+def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """``tensor.backward()``: accumulate d(tensor)/d(leaf) into every leaf's ``.grad`` (summed over all paths).
+
+    `gradient` may be omitted when the tensor has one element; otherwise it must
+    have the tensor's shape.  Saved values are freed afterwards unless
+    ``retain_graph=True`` (default: `create_graph`).
+    """
+    backward([self], [gradient], retain_graph, create_graph, inputs)

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import grad_mode
 from .functional import grad
-from .tensor import Tensor
+from .tensor import Tensor, make_tensor
 
 
 class GradcheckError(RuntimeError):
@@ -89,7 +89,7 @@ def _analytic_jacobians(outputs, inputs, positions, output_positions):
         for out_index in np.ndindex(shape):
             seed = np.zeros(shape, output.dtype)
             seed[out_index] = 1
-            grads = grad(output, tensors, grad_outputs=Tensor._wrap(seed), retain_graph=True, allow_unused=True)
+            grads = grad(output, tensors, grad_outputs=make_tensor(seed), retain_graph=True, allow_unused=True)
             for i, value in zip(positions, grads):
                 if value is not None:
                     if value.shape != inputs[i].shape:

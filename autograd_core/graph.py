@@ -18,23 +18,70 @@ import weakref
 import numpy as np
 
 from . import grad_mode
+from .tensor import Tensor, make_tensor
 
 _sequence = itertools.count()
 
 
-# What a saved value of an Op is (Node.saved holds one per value; an input is its position).
-SAVED_OUTPUT = -1
-SAVED_CONSTANT = -2
+def edge_of(tensor):
+    """Where the gradient for `tensor` goes: ``(target, output index, shape, dtype)``.
+
+    The target is the node that made it, or the tensor itself for a leaf; shape and
+    dtype are what the gradient is reduced and cast to (broadcasting undone, once).
+    """
+    node = tensor._node
+    data = tensor._data
+    return (tensor if node is None else node, tensor._output_index, data.shape, data.dtype)
 
 
+# ---------------------------------------------------------------------------
+# What a saved value is (``Node.saved`` holds one entry per saved value)
+# ---------------------------------------------------------------------------
 class OutputRef:
-    """Marks a saved value that is the op's own output (kept as an array, not a Tensor,
-    so that an output does not keep itself alive through its node)."""
+    """A saved value that is the node's own output `index`.  The node keeps the output's
+    array, not its Tensor, so that an output does not keep itself alive through its node."""
 
     __slots__ = ("index",)
 
     def __init__(self, index):
         self.index = index
+
+    def __repr__(self):
+        return f"OutputRef({self.index})"
+
+
+_OUTPUT_REFS = [OutputRef(0)]
+
+
+def output_ref(index):
+    """The (shared) marker for output `index`: nodes add no objects for it."""
+    while len(_OUTPUT_REFS) <= index:
+        _OUTPUT_REFS.append(OutputRef(len(_OUTPUT_REFS)))
+    return _OUTPUT_REFS[index]
+
+
+#: A saved value that is neither an input nor an output (a mask, a Python number): kept as it is.
+SAVED_CONSTANT = None
+# Any other entry is an int: the position of the input the saved value is.
+
+
+# ---------------------------------------------------------------------------
+# The namespaces a VJP's ``ctx.xp`` can be.  They are written in the engine's ops,
+# which sit above this file, so the assembly step (autograd_core/__init__.py)
+# hands them in; the tape itself never imports an op.
+# ---------------------------------------------------------------------------
+_namespaces = {}
+
+
+def use_namespaces(array_namespace, tensor_namespace):
+    """Set ``ctx.xp`` for a plain backward (`array_namespace`) and under create_graph (`tensor_namespace`)."""
+    _namespaces[False] = array_namespace
+    _namespaces[True] = tensor_namespace
+
+
+def namespace(create_graph):
+    """The ``xp`` a VJP runs in: numpy arrays in a plain backward, Tensors under create_graph."""
+    return _namespaces[create_graph]
 
 
 class Node:
@@ -55,7 +102,6 @@ class Node:
     output_arrays = None      # the output array(s), kept only if backward needs them
     hooks = None              # {output index: [hook, ...]} from Tensor.register_hook
     retained = None           # {output index: weakref to Tensor} from Tensor.retain_grad
-    version_check = None      # seam for the in-place check: (tensor, version) of saved inputs
     materialize_grads = True  # False: a multi-output op's backward gets None for unused outputs
 
     def __init__(self, op, edges):
@@ -86,20 +132,22 @@ class Node:
 
     def _saved_as_tensor(self, source, value):
         """The Tensor that a saved value stands for under create_graph.  `source` (from Op.apply)
-        is SAVED_OUTPUT, SAVED_CONSTANT or the position of the input the value is."""
-        from .tensor import Tensor
-
-        if source == SAVED_CONSTANT:
+        is an OutputRef, SAVED_CONSTANT or the position of the input the value is."""
+        if source is SAVED_CONSTANT:
             return value
-        if source == SAVED_OUTPUT:
-            return Tensor._make_output(self.output_arrays[0], self, 0)
+        if source.__class__ is OutputRef:
+            return self.output_tensor(source.index)
         edge = self.edges[source]
         if edge is None:
-            return Tensor._wrap(value)  # an input that needs no gradient: a constant
+            return make_tensor(value)  # an input that needs no gradient: a constant
         target, index = edge[0], edge[1]
         if target.__class__ is Node:
-            return Tensor._make_output(value, target, index)  # a handle at the input's place on the tape
+            return make_tensor(value, target, output_index=index)  # a handle at the input's place on the tape
         return target  # the leaf itself
+
+    def output_tensor(self, index):
+        """A new handle on this node's output `index` (its saved array), at its place on the tape."""
+        return make_tensor(self.output_arrays[index], self, output_index=index)
 
     @property
     def needs_input_grad(self):
@@ -142,15 +190,6 @@ def raise_freed(node):
     )
 
 
-class _NotRecording:
-    """The ctx handed to forward when nothing is recorded: saving is a no-op."""
-
-    saved_arrays = None
-
-    def save_for_backward(self, *values):
-        pass
-
-
 # ---------------------------------------------------------------------------
 # The reverse pass
 # ---------------------------------------------------------------------------
@@ -182,10 +221,8 @@ def _sequence_of(node):
 
 
 def _run_hooks(hooks, grad, create_graph):
-    from .tensor import Tensor
-
     for hook in hooks:
-        wrapped = grad if create_graph else Tensor._wrap(grad)
+        wrapped = grad if create_graph else make_tensor(grad)
         result = hook(wrapped)
         if result is not None:
             if not isinstance(result, Tensor):
@@ -207,10 +244,7 @@ def backward_pass(outputs, output_grads, retain_graph, create_graph, inputs=None
     Gradients are ndarrays in a plain pass and Tensors (recorded on the tape) under
     ``create_graph=True``.
     """
-    from .ops import namespace
-    from .tensor import Tensor
-
-    xp = namespace.TENSOR if create_graph else namespace.ARRAY
+    xp = _namespaces[create_graph]
     node_grads = {}     # node -> list with one summed gradient per output
     leaf_grads = {}     # leaf tensor -> summed gradient
     for output, grad in zip(outputs, output_grads):
@@ -249,7 +283,9 @@ def backward_pass(outputs, output_grads, retain_graph, create_graph, inputs=None
                 grads = _prepare_call(node, grads, xp)
             node.create_graph = create_graph
             node.xp = xp
-            input_grads = node.op.backward(node, *grads)
+            op = node.op
+            vjp = op.backward if create_graph or op.plain_backward is None else op.plain_backward
+            input_grads = vjp(node, *grads)
             edges = node.edges
             if input_grads.__class__ is not tuple:
                 input_grads = (input_grads,)
@@ -321,32 +357,28 @@ def _raise_gradient_count(node, input_grads):
 
 
 def _retain_grads(node, grads, create_graph):
-    from .tensor import Tensor
-
     for index, tensor_ref in node.retained.items():
         tensor = tensor_ref()
         grad = grads[index]
         if tensor is None or grad is None:
             continue
-        grad = grad if create_graph else Tensor._wrap(np.array(grad, copy=True))
+        grad = grad if create_graph else make_tensor(np.array(grad, copy=True))
         tensor._grad = grad if tensor._grad is None else tensor._grad + grad
 
 
 def _accumulate_into_leaf(leaf, grad, create_graph):
     """Add one backward's gradient to ``leaf.grad``, as torch's AccumulateGrad does."""
-    from .tensor import Tensor
-
     if create_graph:
         leaf._grad = grad if leaf._grad is None else leaf._grad + grad
         return
     existing = leaf._grad
     if existing is None:
-        leaf._grad = Tensor._wrap(_owned_array(grad))
+        leaf._grad = make_tensor(_owned_array(grad))
     elif existing._node is None and not existing._requires_grad and existing._data.flags.writeable:
         np.add(existing._data, grad, out=existing._data, casting="unsafe")
         existing._version[0] += 1
     else:
-        leaf._grad = Tensor._wrap(np.asarray(existing._data + grad))
+        leaf._grad = make_tensor(np.asarray(existing._data + grad))
 
 
 def _owned_array(grad):

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import grad_mode, ops, random
 from .kernels import updates as _updates
-from .inplace_views import handle as _handle, rebase as _rebase, view_chain as _view_chain
+from .inplace_views import at_place_of as _at_place_of, rebase as _rebase, view_chain as _view_chain
 from .ops.convert import to as _cast_to
 from .tensor import Tensor
 
@@ -48,7 +48,7 @@ def _recording(tensor, name, operands=()):
 def _record(tensor, name, compute, casting="same_kind"):
     """Run ``compute(snapshot)`` out of place, write the result into `tensor` and make it the op's output."""
     chain = _view_chain(tensor, name)  # before anything changes: it may refuse
-    snapshot = _handle(tensor, tensor._data.copy())
+    snapshot = _at_place_of(tensor, tensor._data.copy())
     result = compute(snapshot)
     if result.shape != tensor.shape:
         raise RuntimeError(
@@ -404,8 +404,8 @@ def _setitem_error(tensor, index, value, error):
     )
 
 
-for _function in (add_, sub_, mul_, div_, pow_, neg_, sqrt_, exp_, clamp_, addcmul_, addcdiv_, lerp_, zero_,
-                  fill_, copy_, uniform_, normal_, __iadd__, __isub__, __imul__, __itruediv__, __ipow__,
-                  __setitem__):
-    setattr(Tensor, _function.__name__, _function)
-Tensor.clip_ = clamp_
+#: The in-place methods, bound to Tensor by the assembly step (tensor_methods.bind).
+METHODS = {function.__name__: function for function in (
+    add_, sub_, mul_, div_, pow_, neg_, sqrt_, exp_, clamp_, addcmul_, addcdiv_, lerp_, zero_, fill_, copy_,
+    uniform_, normal_, __iadd__, __isub__, __imul__, __itruediv__, __ipow__, __setitem__)}
+METHODS["clip_"] = clamp_

@@ -2,29 +2,24 @@
 
 ``y[0].mul_(2)`` writes into y's memory, so y's history must change too: after the
 view itself is re-pointed at its in-place op (`inplace._record`), each base up the
-chain of views becomes ``index_put(old base, index, new view)`` -- or the new view
-reshaped / permuted back, for a reshape or permute view.  The view ops record their
-base on their node (``ctx.view_of``, set by `Op.apply`); a view of a leaf that requires
-grad is refused, as torch does.
+chain of views gets a new history that the view op itself describes
+(``Op.base_rebuilder``): ``index_put(old base, index, new view)`` for an indexing
+view, the new view reshaped or permuted back for a reshape or permute view.  View
+ops record their base on their node (``ctx.view_of``, set by `Op.apply`); a view of
+a leaf that requires grad is refused, as torch does.
 """
 import numpy as np
 
-from . import ops
 from .tensor import make_tensor
-
-
-def handle(tensor, data=None):
-    """A new Tensor at `tensor`'s place on the tape (its node and output index)."""
-    result = make_tensor(tensor._data if data is None else data, tensor._node)
-    result._output_index = tensor._output_index
-    return result
-
 
 _NOT_A_VIEW = ("not a view",)  # marks a rebased base's node, whose op may look like a view op
 
 
 def _view_relation(tensor):
-    """(base, kind, argument) if `tensor` is a recorded view sharing its base's memory."""
+    """(base, rebuild, op name) if `tensor` is a recorded view sharing its base's memory.
+
+    ``rebuild(old_base, new_view)`` gives the base's new value on the tape (None: unsupported).
+    """
     node = tensor._node
     if node is None:
         return None
@@ -36,17 +31,7 @@ def _view_relation(tensor):
         base = extra.get("view_of")  # set by Op.apply for view ops
         if base is None:
             return None
-        from .ops.index import Select
-        from .ops.shape import Permute, Reshape
-
-        if node.op is Select:
-            relation = (base, "index", node.index)
-        elif node.op is Reshape:
-            relation = (base, "reshape", node.input_shape)
-        elif node.op is Permute:
-            relation = (base, "permute", tuple(int(d) for d in np.argsort(node.dims)))
-        else:
-            relation = (base, None, node.name)
+        relation = (base, node.op.base_rebuilder(node), node.name)
     if not np.may_share_memory(tensor._data, relation[0]._data):
         return None  # the "view" was a copy (reshape of a non-contiguous tensor): nothing to rebase
     return relation
@@ -78,25 +63,23 @@ def view_chain(tensor, name):
         current = base
 
 
+def at_place_of(tensor, data=None):
+    """A new Tensor at `tensor`'s place on the tape (its node and output index), holding `data`."""
+    return make_tensor(tensor._data if data is None else data, tensor._node, output_index=tensor._output_index)
+
+
 def rebase(chain):
     """After the first view in `chain` was re-pointed, give every base up the chain its new history."""
-    from .ops.index import IndexPut
-
-    for position, (view, (base, kind, argument)) in enumerate(chain):
-        new_view = handle(view)
-        if kind == "index":
-            new_base = IndexPut.apply(handle(base), new_view, index=argument)
-        elif kind == "reshape":
-            new_base = ops.reshape(new_view, argument)
-        else:
-            new_base = ops.permute(new_view, *argument)
+    for position, (view, relation) in enumerate(chain):
+        base, rebuild, _ = relation
+        new_base = rebuild(at_place_of(base), at_place_of(view))
         # A view keeps its relation for later in-place changes.  (It and the view node's
         # reference to its base form a reference cycle with the base's new history: the
         # cyclic garbage collector frees it.)
-        view._node.view_relation = (base, kind, argument)
+        view._node.view_relation = relation
         # The base's memory already holds the new values (the view wrote into it): only its
         # place on the tape changes.  Its new node is a view of the base's own base, if any --
-        # never of `new_view` (a reshape/permute back is a view op, but not of anything real).
+        # never of the new view (a reshape/permute back is a view op, but not of anything real).
         base._node = new_base._node
         base._output_index = new_base._output_index
         base._requires_grad = True

@@ -22,7 +22,7 @@ import tempfile
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, make_tensor
 
 _DTYPE_CODES = {
     np.dtype(np.float32): "F32",
@@ -194,7 +194,7 @@ def load(path, map_location=None, weights_only=True):
     tensors = _read_tensors(header, data, where)
     metadata = header.get("__metadata__") or {}
     if not isinstance(metadata, dict) or _STRUCTURE_KEY not in metadata:
-        return {name: Tensor._wrap(array) for name, array in tensors.items()}
+        return {name: make_tensor(array) for name, array in tensors.items()}
     try:
         structure = json.loads(metadata[_STRUCTURE_KEY])
     except (ValueError, TypeError, RecursionError) as error:
@@ -273,7 +273,7 @@ def _rebuild(structure, tensors, where):
                 raise SerializationError(f"load: {where}: the structure refers to a missing tensor {name!r}")
             if name not in loaded:
                 array = tensors[name]
-                loaded[name] = array if value.get("ndarray") else Tensor._wrap(array).requires_grad_(
+                loaded[name] = array if value.get("ndarray") else make_tensor(array).requires_grad_(
                     bool(value.get("requires_grad")))
             container[slot] = loaded[name]
         elif isinstance(value, dict) and isinstance(value.get("dict"), list):

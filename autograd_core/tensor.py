@@ -7,13 +7,18 @@ A Tensor holds
   * ``_node``          the tape node that produced it (None for a leaf),
   * ``_version``       a counter bumped by every in-place change (shared with views),
   * ``_hooks``         gradient hooks of a leaf.
-Every operator and math method calls an op from `autograd_core.ops`; in-place
-methods live in `inplace.py`.
+This file knows nothing of the tape or the ops: the operators and math methods
+(``x + y``, ``x.exp()``), the in-place methods and ``backward()`` are bound to the
+class by the assembly step in ``autograd_core/__init__.py`` (`tensor_methods.py`).
+Printing lives in `tensor_str.py`.
 """
+import weakref
+
 import numpy as np
 
-from . import dtypes, grad_mode
-from .graph import backward_pass
+from . import dtypes
+from .arrays import as_array
+from .tensor_str import tensor_repr
 
 
 class Tensor:
@@ -31,8 +36,6 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data, dtype=None, requires_grad=False):
-        from .creation import as_array
-
         self._data = as_array(data, dtype)
         self._grad = None
         self._requires_grad = False
@@ -44,29 +47,11 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    # -- fast internal constructors -------------------------------------------
-    @classmethod
-    def _make(cls, data, node, view_of=None):
-        """Wrap an op's output array.  `view_of` shares its version counter (for view ops)."""
-        return make_tensor(data, node, view_of)
-
-    @classmethod
-    def _make_output(cls, data, node, index):
-        """A handle on output `index` of `node` (several handles may share one node)."""
-        tensor = cls._make(data, node)
-        tensor._output_index = index
-        return tensor
-
-    @classmethod
-    def _wrap(cls, data):
-        """A constant Tensor around an array (no grad, no history)."""
-        return cls._make(np.asarray(data), None)
-
     # -- attributes ---------------------------------------------------------------
     @property
     def data(self):
         """This tensor's values as a Tensor off the tape, sharing memory (torch's ``.data``)."""
-        return Tensor._make(self._data, None, self)
+        return make_tensor(self._data, view_of=self)
 
     @data.setter
     def data(self, value):
@@ -167,12 +152,6 @@ class Tensor:
     def _version_value(self):
         return self._version[0]
 
-    def size(self, dim=None):
-        """The shape, or the size of one dimension."""
-        if dim is None:
-            return self._data.shape
-        return self._data.shape[_check_dim(dim, self.ndim, "size")]
-
     def dim(self):
         return self._data.ndim
 
@@ -255,48 +234,14 @@ class Tensor:
         return format(str(self), spec)
 
     def __repr__(self):
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", formatter=_torch_like_formatter(self._data))
-        extras = []
-        if self._data.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_) or \
-                (self._data.size == 0 and self._data.dtype != dtypes.get_default_dtype()):
-            extras.append(f"dtype={self._data.dtype}")
-        if self._node is not None:
-            extras.append(f"grad_fn=<{self._node.name}Backward>")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        return tensor_repr(self._data, self._node, self._requires_grad)
 
     __str__ = __repr__
 
     # -- autograd -------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (summed over all paths).
-
-        `gradient` may be omitted when this tensor has one element; otherwise it
-        must have this tensor's shape.  Saved values are freed afterwards unless
-        ``retain_graph=True`` (default: `create_graph`).
-        """
-        from .functional import check_output, seed_gradient
-
-        check_output(self, "backward")
-        seed = seed_gradient(self, gradient, create_graph, "backward")
-        if retain_graph is None:
-            retain_graph = create_graph
-        if inputs is not None:
-            from .functional import grad as grad_fn
-
-            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-            grads = grad_fn([self], inputs, [seed], retain_graph=retain_graph,
-                            create_graph=create_graph, allow_unused=True)
-            for tensor, value in zip(inputs, grads):
-                if value is not None:
-                    tensor._grad = value if tensor._grad is None else tensor._grad + value
-            return
-        backward_pass([self], [seed], retain_graph, create_graph)
-
     def detach(self):
         """A new leaf sharing this tensor's memory, cut off from the tape."""
-        return Tensor._make(self._data, None, self)
+        return make_tensor(self._data, view_of=self)
 
     def detach_(self):
         """Cut this tensor off the tape, in place."""
@@ -324,49 +269,28 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._node is None or self._retains_grad:
             return
-        import weakref
-
         if self._node.retained is None:
             self._node.retained = {}
         self._node.retained[self._output_index] = weakref.ref(self)
         self._retains_grad = True
 
 
-def _torch_like_formatter(array):
-    """Print floats as torch does: ``1., 2.`` when all are whole numbers, else 4 decimals, aligned."""
-    if array.dtype.kind == "b" and array.size:
-        width = 4 if array.all() else 5  # torch: [True], [ True, False]
-        return {"bool": lambda value: str(bool(value)).rjust(width)}
-    if array.dtype.kind != "f" or array.size == 0:
-        return None
-    finite = np.abs(array[np.isfinite(array)])
-    nonzero = finite[finite != 0]
-    if finite.size and np.all(finite == np.round(finite)) and finite.max() < 1e8:
-        style = "{:.0f}."
-    elif nonzero.size and (nonzero.max() >= 1e8 or nonzero.min() < 1e-4):
-        style = "{:.4e}"
-    else:
-        style = "{:.4f}"
+def make_tensor(data, node=None, *, output_index=0, view_of=None):
+    """The one internal constructor: wrap the ndarray `data` as a Tensor.
 
-    def text(value):
-        return style.format(value) if np.isfinite(value) else str(value)
-
-    width = max(len(text(v)) for v in array.reshape(-1))
-    return {"float_kind": lambda value: text(value).rjust(width)}
-
-
-def make_tensor(data, node, view_of=None):
-    """Wrap an array as a Tensor made by `node` (None: a leaf).  A view shares `view_of`'s version counter.
-
-    The engine's hot path: called once per recorded op, so it sets slots directly.
+    `node` is the tape node that made it (None: a leaf that does not require grad),
+    `output_index` which of that node's outputs it is, and `view_of` a Tensor whose
+    memory it shares: the two then share one version counter, so an in-place change
+    through either is seen by both.  The engine's hot path (once per recorded op),
+    so it sets the slots directly.
     """
     tensor = _new_tensor(Tensor)
     tensor._data = data
     tensor._grad = None
     tensor._requires_grad = node is not None
     tensor._node = node
-    tensor._output_index = 0
-    tensor._version = [0] if view_of is None or not isinstance(view_of, Tensor) else view_of._version
+    tensor._output_index = output_index
+    tensor._version = [0] if view_of is None else view_of._version
     tensor._hooks = None
     tensor._retains_grad = False
     return tensor
@@ -385,16 +309,3 @@ class _HookHandle:
     def remove(self):
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
-
-
-def _check_dim(dim, ndim, op_name):
-    """Wrap a negative dim and check its range, with torch's message."""
-    low, high = -max(ndim, 1), max(ndim, 1) - 1
-    if not low <= dim <= high:
-        raise IndexError(
-            f"{op_name}: dimension out of range (expected to be in range of [{low}, {high}], but got {dim})"
-        )
-    return dim % max(ndim, 1)
-
-
-from . import inplace, tensor_methods  # noqa: E402,F401  (attach operators, op methods, in-place methods)

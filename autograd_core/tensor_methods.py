@@ -1,32 +1,29 @@
-"""Attach the operators and op methods to `Tensor`.
+"""The Tensor methods and operators, bound to the class by the assembly step (`bind`).
 
 Every op function takes the tensor first, so ``x.exp()`` is ``ops.exp(x)`` and
-``x.sum(dim=1)`` is ``ops.sum(x, dim=1)``.  Operators call the same functions.
+``x.sum(dim=1)`` is ``ops.sum(x, dim=1)``: each public op becomes a method of the
+same name unless it is listed in `FUNCTION_ONLY`.  Operators call the same
+functions.  A name listed here that does not exist is an error at import, never
+a silently missing method.
 """
-from . import ops
-from .tensor import Tensor
+from . import functional, inplace, ops
+from .ops import convert
+from .ops._dims import wrap_dim
 
-# Methods that are exactly the function of the same name with the tensor first.
-_METHOD_NAMES = """
-abs add clamp clip cos div elu exp gelu leaky_relu log maximum minimum mul neg pow relu
-rsqrt sigmoid sign sin softplus sqrt square sub tanh where
-sum mean max min var std logsumexp softmax log_softmax prod argmax argmin all any
-reshape view flatten transpose permute squeeze unsqueeze expand expand_as reshape_as view_as
-split chunk gather masked_fill matmul mm dot unbind
-swapaxes movedim broadcast_to index_select index_put bmm outer
-eq ne lt le gt ge logical_not isnan isfinite
-amax amin norm cumsum logical_and logical_or logical_xor isinf isclose allclose equal
-bitwise_not bitwise_and bitwise_or bitwise_xor
-clone to float double long int bool cpu type_as contiguous
-""".split()
+#: Public ops that are functions only, as in torch (``torch.cat``, not ``x.cat``).
+FUNCTION_ONLY = frozenset({"cat", "concat", "stack", "getitem", "linear", "pad", "softmax_cross_entropy", "where"})
 
-for _name in _METHOD_NAMES:
-    if hasattr(ops, _name):
-        setattr(Tensor, _name, getattr(ops, _name))
 
-# Conversions named like builtins/dtype aliases (float, int, bool, type) are methods only.
-for _name in ops.convert.TENSOR_METHODS:
-    setattr(Tensor, _name, getattr(ops.convert, _name))
+def size(self, dim=None):
+    """The shape, or the size of one dimension."""
+    if dim is None:
+        return self._data.shape
+    return self._data.shape[wrap_dim(dim, self._data.ndim, "size")]
+
+
+def where(self, condition, other):
+    """``self`` where `condition` holds, else `other` (torch's method order: ``x.where(cond, y)``)."""
+    return ops.where(condition, self, other)
 
 
 def _reflected(function):
@@ -37,28 +34,33 @@ def _reflected(function):
     return method
 
 
-Tensor.__add__ = ops.add
-Tensor.__radd__ = _reflected(ops.add)
-Tensor.__sub__ = ops.sub
-Tensor.__rsub__ = _reflected(ops.sub)
-Tensor.__mul__ = ops.mul
-Tensor.__rmul__ = _reflected(ops.mul)
-Tensor.__truediv__ = ops.div
-Tensor.__rtruediv__ = _reflected(ops.div)
-Tensor.__pow__ = ops.pow
-Tensor.__rpow__ = _reflected(ops.pow)
-Tensor.__neg__ = ops.neg
-Tensor.__abs__ = ops.abs
-Tensor.__pos__ = lambda self: self
-if hasattr(ops, "matmul"):
-    Tensor.__matmul__ = ops.matmul
-    Tensor.__rmatmul__ = _reflected(ops.matmul)
-for _dunder, _name in (("__eq__", "eq"), ("__ne__", "ne"), ("__lt__", "lt"), ("__le__", "le"),
-                       ("__gt__", "gt"), ("__ge__", "ge"), ("__getitem__", "getitem"),
-                       ("__invert__", "bitwise_not"), ("__and__", "bitwise_and"),
-                       ("__or__", "bitwise_or"), ("__xor__", "bitwise_xor")):
-    if hasattr(ops, _name):
-        setattr(Tensor, _dunder, getattr(ops, _name))
-for _dunder, _name in (("__rand__", "bitwise_and"), ("__ror__", "bitwise_or"), ("__rxor__", "bitwise_xor")):
-    if hasattr(ops, _name):
-        setattr(Tensor, _dunder, _reflected(getattr(ops, _name)))
+OPERATORS = {
+    "__add__": ops.add, "__sub__": ops.sub, "__mul__": ops.mul, "__truediv__": ops.div, "__pow__": ops.pow,
+    "__matmul__": ops.matmul, "__neg__": ops.neg, "__abs__": ops.abs, "__pos__": lambda self: self,
+    "__eq__": ops.eq, "__ne__": ops.ne, "__lt__": ops.lt, "__le__": ops.le, "__gt__": ops.gt, "__ge__": ops.ge,
+    "__getitem__": ops.getitem, "__invert__": ops.bitwise_not, "__and__": ops.bitwise_and,
+    "__or__": ops.bitwise_or, "__xor__": ops.bitwise_xor,
+}
+REFLECTED_OPERATORS = {
+    "__radd__": ops.add, "__rsub__": ops.sub, "__rmul__": ops.mul, "__rtruediv__": ops.div, "__rpow__": ops.pow,
+    "__rmatmul__": ops.matmul, "__rand__": ops.bitwise_and, "__ror__": ops.bitwise_or,
+    "__rxor__": ops.bitwise_xor,
+}
+
+
+def bind(tensor_class):
+    """Give `tensor_class` its op methods, conversions, in-place methods, operators and ``backward``."""
+    for name in ops.__all__:
+        if name not in FUNCTION_ONLY:
+            setattr(tensor_class, name, getattr(ops, name))
+    for name in convert.TENSOR_METHODS:  # conversions named like builtins (float, int, bool, type)
+        setattr(tensor_class, name, getattr(convert, name))
+    for name, method in inplace.METHODS.items():
+        setattr(tensor_class, name, method)
+    for name, function in OPERATORS.items():
+        setattr(tensor_class, name, function)
+    for name, function in REFLECTED_OPERATORS.items():
+        setattr(tensor_class, name, _reflected(function))
+    tensor_class.size = size
+    tensor_class.where = where
+    tensor_class.backward = functional.tensor_backward

@@ -1,9 +1,14 @@
 """Activation functions as ops: tanh, sigmoid, relu, leaky_relu, elu, gelu, softplus.
 
-Their forward and plain backward call `kernels` (numpy or Numba, whichever was
-measured faster); under ``create_graph=True`` the VJP is written in engine ops so
-it can be differentiated again.
+Each is an `Activation`: it names its kernels (numpy or Numba, whichever was
+measured faster, see `kernels/`) and states its derivative once, in ``xp``
+operations.  The plain backward runs the backward kernel, which computes exactly
+``g * derivative`` in one pass (tests/kernels check each kernel against numpy);
+under ``create_graph=True`` the engine runs the rule itself on Tensors, so it can
+be differentiated again.
 """
+import math
+
 import numpy as np
 
 from .. import kernels
@@ -13,142 +18,139 @@ from .op import Op
 __all__ = ["elu", "gelu", "leaky_relu", "relu", "sigmoid", "softplus", "tanh"]
 
 
-# -- activations ----------------------------------------------------------------
-class Tanh(Op):
+class Activation(Op):
+    """y = f(x, *parameters), elementwise;  the VJP is ``g * derivative(xp, saved, *parameters)``.
+
+    A subclass sets
+      ``forward_kernel(x, *parameters)`` and ``backward_kernel(g, saved, *parameters)``;
+      ``parameters``: the names of its keyword parameters, in the kernels' order;
+      ``saves_output``: True when the derivative is written in y (tanh, sigmoid, relu), else in x;
+      ``derivative(xp, saved, *parameters)``: f', in xp operations (the rule).
+    """
+    parameters = ()
+    saves_output = False
+
+    @classmethod
+    def forward(cls, ctx, x, **parameters):
+        values = tuple(parameters[name] for name in cls.parameters)
+        y = cls.forward_kernel(x, *values)
+        ctx.parameters = values
+        ctx.save_for_backward(y if cls.saves_output else x)
+        return y
+
+    @classmethod
+    def backward(cls, ctx, g):
+        (saved,) = ctx.saved_tensors
+        return g * cls.derivative(ctx.xp, saved, *ctx.parameters)
+
+    @classmethod
+    def plain_backward(cls, ctx, g):
+        (saved,) = ctx.saved_tensors
+        return cls.backward_kernel(g, saved, *ctx.parameters)
+
+    @staticmethod
+    def derivative(xp, saved, *parameters):
+        raise NotImplementedError
+
+
+class Tanh(Activation):
     """tanh(x);  d/dx = 1 - tanh(x)^2"""
     float_only = True
+    saves_output = True
+    forward_kernel = staticmethod(kernels.tanh_forward)
+    backward_kernel = staticmethod(kernels.tanh_backward)
 
     @staticmethod
-    def forward(ctx, x):
-        y = kernels.tanh_forward(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        if not ctx.create_graph:
-            return kernels.tanh_backward(g, y)
-        return g * (1 - y * y)
+    def derivative(xp, y):
+        return 1 - y * y
 
 
-class Sigmoid(Op):
+class Sigmoid(Activation):
     """sigma(x) = 1 / (1 + e^-x);  d/dx = sigma(x) (1 - sigma(x))"""
     float_only = True
+    saves_output = True
+    forward_kernel = staticmethod(kernels.sigmoid_forward)
+    backward_kernel = staticmethod(kernels.sigmoid_backward)
 
     @staticmethod
-    def forward(ctx, x):
-        y = kernels.sigmoid_forward(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        if not ctx.create_graph:
-            return kernels.sigmoid_backward(g, y)
-        return g * y * (1 - y)
+    def derivative(xp, y):
+        return y * (1 - y)
 
 
-class Relu(Op):
+class Relu(Activation):
     """max(x, 0);  d/dx = 1 where x > 0, else 0"""
+    saves_output = True
+    forward_kernel = staticmethod(kernels.relu_forward)
+    backward_kernel = staticmethod(kernels.relu_backward)
 
     @staticmethod
-    def forward(ctx, x):
-        y = kernels.relu_forward(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        if not ctx.create_graph:
-            return kernels.relu_backward(g, y)
-        return g * (y._data > 0)
+    def derivative(xp, y):
+        return xp.value(y) > 0  # a constant mask: it does not move under small changes of x
 
 
-class LeakyRelu(Op):
+class LeakyRelu(Activation):
     """x if x > 0 else slope * x;  d/dx = 1 or slope"""
     name = "leaky_relu"
+    parameters = ("negative_slope",)
+    forward_kernel = staticmethod(kernels.leaky_relu_forward)
+    backward_kernel = staticmethod(kernels.leaky_relu_backward)
 
     @staticmethod
-    def forward(ctx, x, negative_slope=0.01):
-        ctx.negative_slope = negative_slope
-        ctx.save_for_backward(x)
-        return kernels.leaky_relu_forward(x, negative_slope)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        if not ctx.create_graph:
-            return kernels.leaky_relu_backward(g, x, ctx.negative_slope)
-        positive = x._data > 0
-        return g * np.where(positive, 1.0, ctx.negative_slope).astype(x.dtype)
+    def derivative(xp, x, negative_slope):
+        return np.where(xp.value(x) > 0, 1.0, negative_slope).astype(x.dtype)  # a constant
 
 
-class Elu(Op):
+class Elu(Activation):
     """x if x > 0 else alpha (e^x - 1);  d/dx = 1 or alpha e^x"""
+    parameters = ("alpha",)
+    forward_kernel = staticmethod(kernels.elu_forward)
+    backward_kernel = staticmethod(kernels.elu_backward)
 
     @staticmethod
-    def forward(ctx, x, alpha=1.0):
-        ctx.alpha = alpha
-        ctx.save_for_backward(x)
-        return kernels.elu_forward(x, alpha)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        if not ctx.create_graph:
-            return kernels.elu_backward(g, x, ctx.alpha)
-        xp = ctx.xp
-        positive = x._data > 0
-        return g * xp.where(positive, 1.0, ctx.alpha * xp.exp(x))
+    def derivative(xp, x, alpha):
+        return xp.where(xp.value(x) > 0, 1.0, alpha * xp.exp(x))
 
 
-class Gelu(Op):
-    """x Phi(x) with Phi the standard normal CDF (approximate='none') or its tanh form."""
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)  # Python floats: numpy float64 scalars would upcast float32
+_INV_SQRT_2 = 1 / math.sqrt(2)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
-    @staticmethod
-    def forward(ctx, x, approximate="none"):
+
+class Gelu(Activation):
+    """x Phi(x) with Phi the standard normal CDF (approximate='none') or its tanh form;
+    d/dx = Phi(x) + x phi(x)"""
+    parameters = ("approximate",)
+    forward_kernel = staticmethod(kernels.gelu_forward)
+    backward_kernel = staticmethod(kernels.gelu_backward)
+
+    @classmethod
+    def forward(cls, ctx, x, approximate="none"):
         if approximate not in ("none", "tanh"):
             raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-        ctx.approximate = approximate
-        ctx.save_for_backward(x)
-        return kernels.gelu_forward(x, approximate)
+        return super().forward(ctx, x, approximate=approximate)
 
     @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        if not ctx.create_graph:
-            return kernels.gelu_backward(g, x, ctx.approximate)
-        xp = ctx.xp
-        if ctx.approximate == "tanh":
-            c = float(np.sqrt(2 / np.pi))
-            inner = c * (x + 0.044715 * x * x * x)
+    def derivative(xp, x, approximate):
+        if approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
             t = xp.tanh(inner)
-            d_inner = c * (1 + 3 * 0.044715 * x * x)
-            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)
-        cdf = 0.5 * (1 + erf(x * float(1 / np.sqrt(2))))
-        pdf = xp.exp(-0.5 * x * x) * float(1 / np.sqrt(2 * np.pi))
-        return g * (cdf + x * pdf)
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner
+        cdf = 0.5 * (1 + erf(x * _INV_SQRT_2))
+        pdf = xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
+        return cdf + x * pdf
 
 
-class Softplus(Op):
+class Softplus(Activation):
     """log(1 + e^(beta x)) / beta, linear above `threshold`;  d/dx = sigmoid(beta x)"""
+    parameters = ("beta", "threshold")
+    forward_kernel = staticmethod(kernels.softplus_forward)
+    backward_kernel = staticmethod(kernels.softplus_backward)
 
     @staticmethod
-    def forward(ctx, x, beta=1.0, threshold=20.0):
-        ctx.beta, ctx.threshold = beta, threshold
-        ctx.save_for_backward(x)
-        return kernels.softplus_forward(x, beta, threshold)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        if not ctx.create_graph:
-            return kernels.softplus_backward(g, x, ctx.beta, ctx.threshold)
-        linear = x._data * ctx.beta > ctx.threshold
-        return g * ctx.xp.where(linear, 1.0, (x * ctx.beta).sigmoid())
+    def derivative(xp, x, beta, threshold):
+        linear = xp.value(x) * beta > threshold
+        return xp.where(linear, 1.0, xp.sigmoid(x * beta))
 
 
 # -- public functions -------------------------------------------------------------

@@ -10,7 +10,7 @@ compares in float32, as torch does).
 import numpy as np
 
 from .. import dtypes
-from ..tensor import Tensor
+from ..tensor import Tensor, make_tensor
 
 __all__ = [
     "allclose", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "eq", "equal", "ge", "gt",
@@ -18,7 +18,9 @@ __all__ = [
     "logical_xor", "lt", "ne",
 ]
 
-_wrap = Tensor._wrap
+def _wrap(values):
+    """A comparison's result as a Tensor (numpy gives a scalar for 0-d inputs)."""
+    return make_tensor(np.asarray(values))
 
 
 def _operand(value, name):

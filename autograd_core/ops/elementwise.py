@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .. import kernels
+from ..tensor import make_tensor
 from .op import Op
 
 __all__ = ["abs", "add", "clamp", "clip", "cos", "div", "erf", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "rsqrt", "sign", "sin", "sqrt", "square", "sub", "where"]
@@ -99,17 +100,14 @@ class Pow(Op):
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
         xp = ctx.xp
-        grad_a = g * b * a ** (b - 1) if _needs_grad(ctx, 0) else None
+        needs_grad = ctx.needs_input_grad
+        grad_a = g * b * a ** (b - 1) if needs_grad[0] else None
         grad_b = None
-        if _needs_grad(ctx, 1):
+        if needs_grad[1]:
             # d/db a^b = a^b log(a), whose limit at a == 0 is 0 (for b > 0): avoid log(0) there.
-            positive = np.asarray(getattr(a, "_data", a)) > 0
+            positive = np.asarray(xp.value(a)) > 0
             grad_b = g * out * xp.log(xp.where(positive, a, 1))
         return grad_a, grad_b
-
-
-def _needs_grad(ctx, position):
-    return ctx.edges[position] is not None
 
 
 # -- math functions -----------------------------------------------------------
@@ -338,13 +336,11 @@ def div(input, other, rounding_mode=None):
     """True division (``rounding_mode='floor'`` or ``'trunc'`` give non-differentiable integer-valued results)."""
     if rounding_mode is None:
         return Div.apply(input, other)
-    from ..tensor import Tensor
-
     a, b = np.asarray(input), np.asarray(other)
     if rounding_mode == "floor":
-        return Tensor._wrap(np.floor_divide(a, b))
+        return make_tensor(np.asarray(np.floor_divide(a, b)))
     if rounding_mode == "trunc":
-        return Tensor._wrap(np.trunc(a / b).astype(np.result_type(a, b)))
+        return make_tensor(np.asarray(np.trunc(a / b)).astype(np.result_type(a, b)))
     raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
 
 

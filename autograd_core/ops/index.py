@@ -15,6 +15,7 @@ steps, None, Ellipsis, integer arrays (lists, int64 Tensors) and boolean masks.
 import numpy as np
 
 from ..tensor import Tensor
+from ._dims import wrap_dim
 from .op import Op
 
 __all__ = ["getitem", "gather", "index_select", "masked_fill", "index_put"]
@@ -80,7 +81,7 @@ def _torch_wording(error):
     return str(error).replace("for axis", "for dimension").replace("along axis", "along dimension")
 
 
-def _index_add_array(shape, dtype, index, values, unique):
+def index_add_array(shape, dtype, index, values, unique):
     """zeros(shape) with `values` added at `index` (numpy; repeated positions accumulate)."""
     out = np.zeros(shape, dtype)
     if unique:
@@ -129,9 +130,13 @@ class Select(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if ctx.create_graph:
-            return ctx.xp.index_add(ctx.input_shape, g.dtype, ctx.index, g)
-        return _index_add_array(ctx.input_shape, g.dtype, ctx.index, g, ctx.unique)
+        return ctx.xp.index_add(ctx.input_shape, g.dtype, ctx.index, g, unique=ctx.unique)
+
+    @staticmethod
+    def base_rebuilder(ctx):
+        """After ``base[index].mul_(2)``: the base is the old base with the new view written at `index`."""
+        index = ctx.index
+        return lambda base, view: IndexPut.apply(base, view, index=index)
 
 
 class Index(Select):
@@ -161,7 +166,7 @@ class IndexAdd(Op):
     def forward(ctx, values, shape=(), index=()):
         ctx.index = index
         _, advanced, unique = normalize_index(index)
-        return _index_add_array(shape, values.dtype, index, values, not advanced or unique)
+        return index_add_array(shape, values.dtype, index, values, not advanced or unique)
 
     @staticmethod
     def backward(ctx, g):
@@ -216,15 +221,6 @@ def _as_index_array(index, op_name):
     return index
 
 
-def _check_dim(dim, ndim, op_name):
-    size = max(ndim, 1)
-    if not -size <= dim < size:
-        raise IndexError(
-            f"{op_name}(): dimension out of range (expected to be in range of [{-size}, {size - 1}], but got {dim})"
-        )
-    return dim % size
-
-
 def _check_bounds(index, size, dim, op_name):
     if index.size and (index.min() < 0 or index.max() >= size):
         bad = index.min() if index.min() < 0 else index.max()
@@ -239,7 +235,7 @@ def gather(input, dim, index):
     """
     index = _as_index_array(index, "gather")
     ndim = np.ndim(input)
-    dim = _check_dim(dim, ndim, "gather")
+    dim = wrap_dim(dim, ndim, "gather()")
     shape = np.shape(input)
     if index.ndim != ndim:
         raise RuntimeError(
@@ -264,7 +260,7 @@ def index_select(input, dim, index):
     if index.ndim > 1:
         raise IndexError(f"index_select(): index must be 0-d or 1-d, got shape {index.shape}")
     ndim = np.ndim(input)
-    dim = _check_dim(dim, ndim, "index_select")
+    dim = wrap_dim(dim, ndim, "index_select()")
     size = np.shape(input)[dim] if ndim else 1
     _check_bounds(index, size, dim, "index_select")
     index = index.reshape(-1)
@@ -300,8 +296,9 @@ class MaskedFill(Op):
     @staticmethod
     def backward(ctx, g):
         xp, mask = ctx.xp, ctx.mask
-        grad_x = xp.where(mask, 0, g) if ctx.edges[0] is not None else None
-        grad_value = xp.sum(xp.where(mask, g, 0)) if ctx.edges[1] is not None else None
+        want_x, want_value = ctx.needs_input_grad
+        grad_x = xp.where(mask, 0, g) if want_x else None
+        grad_value = xp.sum(xp.where(mask, g, 0)) if want_value else None
         return grad_x, grad_value
 
 
@@ -336,15 +333,10 @@ class IndexPut(Op):
     @staticmethod
     def backward(ctx, g):
         grad_x = grad_values = None
-        if ctx.edges[0] is not None:
-            if ctx.accumulate:
-                grad_x = g
-            elif ctx.create_graph:
-                grad_x = IndexPut.apply(g, 0, index=ctx.index)
-            else:
-                grad_x = g.copy()
-                grad_x[ctx.index] = 0
-        if ctx.edges[1] is not None:
+        if ctx.needs_input_grad[0]:
+            # The overwritten positions get no gradient: g with zeros put there.
+            grad_x = g if ctx.accumulate else ctx.xp.call(IndexPut, g, 0, index=ctx.index)
+        if ctx.needs_input_grad[1]:
             grad_values = g[ctx.index]  # the engine sums it down to the shape values had
         return grad_x, grad_values
 

@@ -8,10 +8,10 @@
 import numpy as np
 
 from .. import grad_mode
-from ..graph import Node
+from ..graph import Node, edge_of
 from ..tensor import Tensor, make_tensor
+from ._dims import wrap_dim
 from .op import Op
-from .shape import _wrap_dim
 
 __all__ = ["cat", "concat", "stack", "split", "chunk", "unbind"]
 
@@ -44,7 +44,7 @@ class Cat(Op):
             skipped[0] = False
         kept = [a for a, skip in zip(arrays, skipped) if not skip]
         reference = kept[0]
-        dim = _wrap_dim(dim, reference.ndim, "cat")
+        dim = wrap_dim(dim, reference.ndim, "cat")
         bounds, start = [], 0
         for position, (a, skip) in enumerate(zip(arrays, skipped)):
             if skip:
@@ -64,8 +64,8 @@ class Cat(Op):
     def backward(ctx, g):
         lead = (slice(None),) * ctx.dim
         grads = []
-        for edge, bounds in zip(ctx.edges, ctx.bounds):
-            if edge is None:
+        for needed, bounds in zip(ctx.needs_input_grad, ctx.bounds):
+            if not needed:
                 grads.append(None)
             elif bounds is None:
                 grads.append(ctx.xp.zeros((0,), g.dtype))
@@ -109,7 +109,7 @@ class Stack(Op):
     @staticmethod
     def backward(ctx, g):
         lead = (slice(None),) * ctx.dim
-        return tuple(None if edge is None else g[lead + (i,)] for i, edge in enumerate(ctx.edges))
+        return tuple(g[lead + (i,)] if needed else None for i, needed in enumerate(ctx.needs_input_grad))
 
 
 def stack(tensors, dim=0):
@@ -143,24 +143,18 @@ class Split(Op):
         lead = (slice(None),) * dim
         arrays = [input._data[lead + (piece, Ellipsis)] for piece in pieces]
         if not (input._requires_grad and grad_mode._state.enabled and input.dtype.kind == "f"):
-            return tuple(make_tensor(a, None, input) for a in arrays)
-        target = input._node if input._node is not None else input
-        node = Node(cls, ((target, input._output_index, input.shape, input.dtype),))
+            return tuple(make_tensor(a, view_of=input) for a in arrays)
+        node = Node(cls, (edge_of(input),))
         node.dim, node.stacked = dim, stacked
         node.output_count = len(arrays)
         node.output_shapes = tuple((a.shape, a.dtype) for a in arrays)
-        outputs = []
-        for index, a in enumerate(arrays):
-            tensor = make_tensor(a, node, input)
-            tensor._output_index = index
-            outputs.append(tensor)
-        return tuple(outputs)
+        return tuple(make_tensor(a, node, output_index=index, view_of=input) for index, a in enumerate(arrays))
 
 
 def split(tensor, split_size_or_sections, dim=0):
     """Pieces of `split_size` along `dim` (the last may be smaller), or pieces of the listed sizes."""
     shape = tuple(np.shape(tensor))
-    dim = _wrap_dim(dim, len(shape), "split")
+    dim = wrap_dim(dim, len(shape), "split")
     if not shape:
         raise RuntimeError("split: expected a tensor with at least one dimension, got a 0-d tensor")
     size = shape[dim]
@@ -187,7 +181,7 @@ def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be greater than 0, got {chunks}")
     shape = tuple(np.shape(input))
-    size = shape[_wrap_dim(dim, len(shape), "chunk")] if shape else 0
+    size = shape[wrap_dim(dim, len(shape), "chunk")] if shape else 0
     if size == 0:
         return split(input, [0] * chunks, dim)  # torch returns `chunks` empty pieces
     return split(input, -(-size // chunks), dim)
@@ -198,5 +192,5 @@ def unbind(input, dim=0):
     shape = tuple(np.shape(input))
     if not shape:
         raise RuntimeError("unbind: expected a tensor with at least one dimension, got a 0-d tensor")
-    dim = _wrap_dim(dim, len(shape), "unbind")
+    dim = wrap_dim(dim, len(shape), "unbind")
     return Split.apply_pieces(input, dim, list(range(shape[dim])), stacked=True)

@@ -52,7 +52,7 @@ class MatMul(Op):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         xp = ctx.xp
-        want_a, want_b = ctx.edges[0] is not None, ctx.edges[1] is not None
+        want_a, want_b = ctx.needs_input_grad
         grad_a = grad_b = None
         if a.ndim == 1 and b.ndim == 1:  # dot product: g is 0-d
             return (g * b if want_a else None), (g * a if want_b else None)
@@ -161,16 +161,16 @@ class Linear(Op):
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
         xp = ctx.xp
-        edges = ctx.edges
+        want_x, want_weight, want_bias = ctx.needs_input_grad
         grad_x = grad_w = grad_b = None
-        if edges[0] is not None:
+        if want_x:
             grad_x = xp.matmul(g, weight)
-        if edges[1] is not None or edges[2] is not None:
+        if want_weight or want_bias:
             out_features, in_features = weight.shape
             g2 = xp.reshape(g, (-1, out_features))
-            if edges[1] is not None:
+            if want_weight:
                 grad_w = xp.matmul(xp.swapaxes(g2, 0, 1), xp.reshape(x, (-1, in_features)))
-            if edges[2] is not None:
+            if want_bias:
                 # A (out,) bias: sum the folded rows; any other broadcastable bias: the engine sums.
                 grad_b = xp.sum(g2, axis=0) if ctx.bias_is_vector else g
         return grad_x, grad_w, grad_b

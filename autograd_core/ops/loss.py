@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import kernels
 from .op import Op
+from .softmax import Softmax
 
 __all__ = ["softmax_cross_entropy"]
 
@@ -42,25 +43,28 @@ class SoftmaxCrossEntropy(Op):
 
     @staticmethod
     def backward(ctx, g):
-        logits, probs = ctx.saved_tensors
-        scale = g / ctx.count if ctx.reduction == "mean" else g  # 0-d, or (N,) for reduction='none'
-        if not ctx.create_graph:
-            return kernels.cross_entropy_backward(scale, probs, ctx.target, ctx.ignore_index)
-        return _backward_recorded(ctx, logits, scale)
+        logits, _ = ctx.saved_tensors
+        target, dtype, xp = ctx.target, logits.dtype, ctx.xp
+        kept = target != ctx.ignore_index
+        rows = np.flatnonzero(kept)
+        onehot = np.zeros(logits.shape, dtype)
+        onehot[rows, target[rows]] = 1
+        scale = _scale(ctx, g)
+        if ctx.reduction == "none":
+            scale = xp.reshape(scale, (-1, 1))
+        # The softmax is recomputed from the logits so that create_graph=True differentiates it.
+        return (xp.call(Softmax, logits, axis=1) - onehot) * (scale * kept.astype(dtype).reshape(-1, 1))
+
+    @staticmethod
+    def plain_backward(ctx, g):
+        # The rule above in one pass over the softmax that forward saved.
+        _, probs = ctx.saved_tensors
+        return kernels.cross_entropy_backward(_scale(ctx, g), probs, ctx.target, ctx.ignore_index)
 
 
-def _backward_recorded(ctx, logits, scale):
-    """The same VJP in engine ops, so that create_graph=True can differentiate it again."""
-    from .softmax import softmax
-
-    target, dtype = ctx.target, logits.dtype
-    kept = target != ctx.ignore_index
-    rows = np.flatnonzero(kept)
-    onehot = np.zeros(logits.shape, dtype)
-    onehot[rows, target[rows]] = 1
-    if ctx.reduction == "none":
-        scale = scale.reshape((-1, 1))
-    return (softmax(logits, 1) - onehot) * (scale * kept.astype(dtype).reshape(-1, 1))
+def _scale(ctx, g):
+    """What each row's ``softmax - onehot`` is multiplied by: 0-d, or (N,) for reduction='none'."""
+    return g / ctx.count if ctx.reduction == "mean" else g
 
 
 def softmax_cross_entropy(input, target, ignore_index=-100, reduction="mean"):

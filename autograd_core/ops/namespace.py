@@ -6,9 +6,25 @@ where) call ``ctx.xp.<name>``: `ARRAY` does it with numpy, at numpy speed, for a
 plain backward; `TENSOR` does it with the engine's own differentiable ops, so
 that under ``create_graph=True`` the backward pass is itself recorded.
 
-Both namespaces take numpy-style arguments (``axis``, ``keepdims``).
+Both namespaces take numpy-style arguments (``axis``, ``keepdims``).  Two names
+let a rule say what only the engine could otherwise say:
+
+  ``xp.value(t)``          the values behind a saved value, as a constant ndarray
+                           (a mask such as ``xp.value(x) > 0`` does not move with x);
+  ``xp.call(Op, *args)``   the op itself: its forward on arrays in a plain backward,
+                           ``Op.apply`` (recorded) under create_graph -- for a VJP
+                           that is another op, such as cumsum's reversed cumsum.
+
+This file sits above the op families (it calls them); the assembly step hands both
+namespaces to the tape (`graph.use_namespaces`).
 """
 import numpy as np
+
+from ..kernels import sigmoid_forward
+from ..tensor import make_tensor
+from .elementwise import where
+from .index import IndexAdd, ScatterAdd, index_add_array
+from .join import cat, stack
 
 
 def _normalize_axes(axes, ndim):
@@ -27,6 +43,14 @@ def sum_to_axes(shape_from, shape_to):
 
 class ARRAY:
     """numpy implementations, for a plain (first-order) backward."""
+
+    @staticmethod
+    def value(x):
+        return x
+
+    @staticmethod
+    def call(op, *arrays, **params):
+        return op.compute(*arrays, **params)
 
     @staticmethod
     def sum_to(x, shape):
@@ -93,18 +117,13 @@ class ARRAY:
     tanh = staticmethod(np.tanh)
     abs = staticmethod(np.abs)
 
-    @staticmethod
-    def sigmoid(x):
-        from ..kernels import sigmoid_forward
-
-        return sigmoid_forward(x)
+    sigmoid = staticmethod(sigmoid_forward)
 
     @staticmethod
-    def index_add(shape, dtype, index, values):
-        """zeros(shape) with `values` added at `index` (repeated indices accumulate)."""
-        out = np.zeros(shape, dtype)
-        np.add.at(out, index, values)
-        return out
+    def index_add(shape, dtype, index, values, unique=False):
+        """zeros(shape) with `values` added at `index` (repeated indices accumulate;
+        `unique`: the caller knows no position repeats)."""
+        return index_add_array(shape, dtype, index, values, unique)
 
     @staticmethod
     def scatter_add(shape, dim, index, values):
@@ -133,6 +152,14 @@ class TENSOR:
     """Tensor implementations (recorded on the tape), for ``create_graph=True``."""
 
     @staticmethod
+    def value(x):
+        return x._data if hasattr(x, "_data") else x
+
+    @staticmethod
+    def call(op, *inputs, **params):
+        return op.apply(*inputs, **params)
+
+    @staticmethod
     def sum_to(x, shape):
         axes = sum_to_axes(x.shape, shape)
         if axes:
@@ -145,15 +172,11 @@ class TENSOR:
 
     @staticmethod
     def zeros(shape, dtype):
-        from ..tensor import Tensor
-
-        return Tensor._wrap(np.zeros(shape, dtype))
+        return make_tensor(np.zeros(shape, dtype))
 
     @staticmethod
     def zeros_like(x):
-        from ..tensor import Tensor
-
-        return Tensor._wrap(np.zeros(x.shape, x.dtype))
+        return make_tensor(np.zeros(x.shape, x.dtype))
 
     @staticmethod
     def sum(x, axis=None, keepdims=False):
@@ -191,11 +214,7 @@ class TENSOR:
     def matmul(a, b):
         return a @ b
 
-    @staticmethod
-    def where(condition, a, b):
-        from .. import ops
-
-        return ops.where(condition, a, b)
+    where = staticmethod(where)
 
     @staticmethod
     def exp(x):
@@ -234,25 +253,17 @@ class TENSOR:
         return x.sigmoid()
 
     @staticmethod
-    def index_add(shape, dtype, index, values):
-        from .index import IndexAdd
-
+    def index_add(shape, dtype, index, values, unique=False):
         return IndexAdd.apply(values, shape=shape, index=index)
 
     @staticmethod
     def scatter_add(shape, dim, index, values):
-        from .index import ScatterAdd
-
         return ScatterAdd.apply(values, shape=shape, dim=dim, index=index)
 
     @staticmethod
     def concatenate(tensors, axis):
-        from .. import ops
-
-        return ops.cat(tensors, axis)
+        return cat(tensors, axis)
 
     @staticmethod
     def stack(tensors, axis):
-        from .. import ops
-
-        return ops.stack(tensors, axis)
+        return stack(tensors, axis)

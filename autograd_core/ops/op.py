@@ -29,7 +29,7 @@ Broadcasting is undone by the engine, not by each op.
 import numpy as np
 
 from .. import dtypes, grad_mode
-from ..graph import SAVED_CONSTANT, SAVED_OUTPUT, Node, _NotRecording
+from ..graph import SAVED_CONSTANT, Node, edge_of, output_ref
 from ..tensor import Tensor, make_tensor
 
 _grad_state = grad_mode._state  # the per-thread recording flag, looked up once per op
@@ -55,6 +55,11 @@ class Op:
     def backward(ctx, grad):
         raise NotImplementedError
 
+    #: None, or a fast kernel call that computes `backward`'s rule on ndarrays in one pass
+    #: (activations, cross-entropy): what a plain (first-order) backward then runs instead.
+    #: Under create_graph the engine always runs `backward`, the rule written in ``xp``.
+    plain_backward = None
+
     @classmethod
     def apply(cls, *inputs, **params):
         """Run forward on the inputs' arrays and, if any input needs a gradient, record a Node.
@@ -72,8 +77,7 @@ class Op:
                 data = value._data
                 if recording and value._requires_grad:
                     needs_grad = True
-                    node = value._node
-                    edges.append((value if node is None else node, value._output_index, data.shape, data.dtype))
+                    edges.append(edge_of(value))
                 else:
                     edges.append(None)
                 value = data
@@ -97,16 +101,38 @@ class Op:
             raise _explain(cls, arrays, error) from error
         if out.__class__ is not np.ndarray:
             out = _as_output_array(ctx, out)
-        base = inputs[0] if cls.is_view else None
+        base = inputs[0] if cls.is_view and isinstance(inputs[0], Tensor) else None
         if not needs_grad or out.dtype.kind != "f":
-            return make_tensor(out, None, base)
+            return make_tensor(out, view_of=base)
         if ctx.saved_arrays is not None:
             ctx.saved = _saved_sources(ctx, inputs, arrays, out)
         if base is not None:
             # So that an in-place change through this view can give the base a new history
             # (inplace.py).  The base's array and node are kept alive by the view anyway.
             ctx.view_of = base
-        return make_tensor(out, ctx, base)
+        return make_tensor(out, ctx, view_of=base)
+
+    @classmethod
+    def compute(cls, *arrays, **params):
+        """The forward alone, on ndarrays, recording nothing: what ``xp.call(op, ...)`` runs in a
+        plain backward, where ``Op.apply`` would wrap and record."""
+        return cls.forward(_NotRecording(), *arrays, **params)
+
+    @staticmethod
+    def base_rebuilder(ctx):
+        """For a view op (``is_view``): a function ``(old_base, new_view) -> new base`` that says how the
+        base's history follows an in-place change made through the view; None: no such change is
+        supported (see inplace_views.py)."""
+        return None
+
+
+class _NotRecording:
+    """The ctx handed to forward when nothing is recorded: saving is a no-op."""
+
+    saved_arrays = None
+
+    def save_for_backward(self, *values):
+        pass
 
 
 def _as_output_array(ctx, out):
@@ -119,7 +145,7 @@ def _as_output_array(ctx, out):
     return array
 
 
-_JUST_THE_OUTPUT = (SAVED_OUTPUT,)
+_JUST_THE_OUTPUT = (output_ref(0),)
 _INTERNED = {_JUST_THE_OUTPUT: _JUST_THE_OUTPUT}  # one tuple per pattern: nodes add no objects for it
 
 
@@ -137,7 +163,7 @@ def _saved_sources(ctx, inputs, arrays, out):
     sources = []
     for value in saved:
         if value is out:
-            sources.append(SAVED_OUTPUT)
+            sources.append(_JUST_THE_OUTPUT[0])
             ctx.output_arrays = (out,)
         elif value.__class__ is np.ndarray:
             for position, array in enumerate(arrays):

@@ -45,10 +45,7 @@ class Pad(Op):
 
     @staticmethod
     def backward(ctx, g):
-        negated = tuple(-p for p in ctx.pad)
-        if ctx.create_graph:
-            return Pad.apply(g, pad=negated, value=0)
-        return _pad_array(g, negated, 0)
+        return ctx.xp.call(Pad, g, pad=tuple(-p for p in ctx.pad), value=0)
 
 
 def _source_positions(size, before, after, mode):

@@ -4,75 +4,26 @@
 tuple both mean every dim.  ``keepdim=True`` keeps reduced dims as size 1.
 VJPs first restore the reduced dims (`restore_dims`), then broadcast back to
 the input shape.  var/std/norm live in `statistics.py` and the softmax family
-in `softmax.py`; they are re-exported here so that this module lists every
-reduction.
+in `softmax.py`.
 """
-import builtins
 import math
 from collections import namedtuple
 
 import numpy as np
 
 from .. import dtypes
-from ..graph import _NotRecording
-from ..tensor import Tensor
+from ..tensor import Tensor, make_tensor
+from ._dims import normalize_dims, restore_dims
 from .op import Op
 
 __all__ = [
-    "all", "amax", "amin", "any", "argmax", "argmin", "cumsum", "log_softmax", "logsumexp", "max",
-    "mean", "min", "norm", "prod", "softmax", "std", "sum", "var",
+    "all", "amax", "amin", "any", "argmax", "argmin", "cumsum", "max", "mean", "min", "prod", "sum",
 ]
-
-
-def normalize_dims(dim, ndim, op_name=None):
-    """`dim` (int, tuple, list or None) as a sorted tuple of non-negative axes, checked.
-
-    None and ``()`` mean every dim (torch's rule).  A 0-d tensor accepts dim 0 and -1.
-    Inside an op's forward, leave `op_name` out: the engine prefixes the op's name.
-    """
-    if dim.__class__ is int and -ndim <= dim < ndim:
-        return (dim % ndim,)  # the common case, checked in one comparison
-    if dim is None:
-        return tuple(range(ndim))
-    prefix = f"{op_name}: " if op_name else ""
-    if isinstance(dim, (int, np.integer)):
-        dims = (dim,)
-    elif isinstance(dim, (tuple, list)):
-        dims = tuple(dim)
-    else:
-        raise TypeError(f"{prefix}dim must be an int or a tuple of ints, got {dim!r}")
-    if not dims:
-        return tuple(range(ndim))
-    size = builtins.max(ndim, 1)
-    result = []
-    for d in dims:
-        if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
-            raise TypeError(f"{prefix}dim must be an int or a tuple of ints, got {dim!r}")
-        if not -size <= d < size:
-            raise IndexError(
-                f"{prefix}dimension out of range (expected to be in range of [{-size}, {size - 1}], but got {d})"
-            )
-        result.append(int(d) % size)
-    if len(set(result)) != len(result):
-        raise ValueError(f"{prefix}dim {dim} appears more than once")
-    return tuple(sorted(result)) if ndim else ()
-
-
-def restore_dims(xp, g, dims, keepdim):
-    """Re-insert reduced dims as size 1 so that `g` broadcasts against the input."""
-    if keepdim or not dims:
-        return g
-    return xp.expand_dims(g, dims)
 
 
 def _squeeze(array, dims, keepdim):
     """Drop the reduced dims of a ``keepdims=True`` result unless `keepdim` (always an ndarray)."""
     return array if keepdim or not dims else np.squeeze(array, axis=dims)
-
-
-def _array(value):
-    """The ndarray behind a saved value (a Tensor under create_graph=True)."""
-    return getattr(value, "_data", value)
 
 
 def _data(input):
@@ -150,7 +101,7 @@ class Prod(Op):
         x, out = ctx.saved_tensors
         xp, dims = ctx.xp, ctx.dims
         g = restore_dims(xp, g, dims, ctx.keepdim)
-        is_zero = _array(x) == 0
+        is_zero = xp.value(x) == 0
         if not is_zero.any():
             return g * restore_dims(xp, out, dims, ctx.keepdim) / x
         # With zeros, out / x is 0/0.  The product of the nonzero elements of a slice,
@@ -158,16 +109,12 @@ class Prod(Op):
         # two or more zeros -> 0 everywhere.
         zero_count = np.sum(is_zero, axis=dims, keepdims=True)
         x_safe = xp.where(is_zero, 1, x)
-        if ctx.create_graph:
-            nonzero_product = Prod.apply(x_safe, dim=dims, keepdim=True)
-        else:
-            nonzero_product = np.prod(x_safe, axis=dims, keepdims=True)
-        scale = (zero_count == 0) / x_safe + (is_zero & (zero_count == 1))
-        if ctx.create_graph:
-            # In a slice with one zero x_k, d/dx_i = x_k p / x_i for i != k: 0 in value,
-            # but its derivative by x_k (p / x_i) is what a second derivative needs.
-            zero_value = xp.sum(x * is_zero, axis=dims, keepdims=True)
-            scale = scale + ((zero_count == 1) & ~is_zero) * zero_value / x_safe
+        nonzero_product = xp.call(Prod, x_safe, dim=dims, keepdim=True)
+        # In a slice with one zero x_k, d/dx_i = x_k p / x_i for i != k: 0 in value (x_k = 0),
+        # but its derivative by x_k (p / x_i) is what a second derivative needs.
+        zero_value = xp.sum(x * is_zero, axis=dims, keepdims=True)
+        scale = ((zero_count == 0) / x_safe + (is_zero & (zero_count == 1))
+                 + ((zero_count == 1) & ~is_zero) * zero_value / x_safe)
         return g * nonzero_product * scale
 
 
@@ -189,9 +136,7 @@ class Cumsum(Op):
     def backward(ctx, g):
         if ctx.axis is None:
             return g
-        if ctx.create_graph:
-            return Cumsum.apply(g, dim=ctx.axis, reverse=not ctx.reverse)
-        return _running_sum(g, ctx.axis, None, not ctx.reverse)
+        return ctx.xp.call(Cumsum, g, dim=ctx.axis, reverse=not ctx.reverse)
 
 
 def _running_sum(x, axis, dtype, reverse):
@@ -250,13 +195,12 @@ def _extreme_forward(ctx, x, dim, keepdim, reduce):
     _check_nonempty(x, dims)
     peak = reduce(x, axis=dims, keepdims=True)
     ctx.dims, ctx.keepdim = dims, keepdim
-    if ctx.__class__ is not _NotRecording:
-        ctx.save_for_backward(x, peak)
+    ctx.save_for_backward(x, peak)
     return _squeeze(peak, dims, keepdim)
 
 
 def _extreme_backward(ctx, g):
-    x, peak = (_array(value) for value in ctx.saved_tensors)
+    x, peak = (ctx.xp.value(value) for value in ctx.saved_tensors)
     # Which elements attain the extreme (a NaN extreme is attained by the NaNs), each
     # getting an equal share: a constant, since the selection does not move under
     # small changes of x.
@@ -277,13 +221,9 @@ class TakeAlongDim(Op):
     def backward(ctx, g):
         if not ctx.keepdim:
             g = ctx.xp.expand_dims(g, (ctx.dim,))
-        if ctx.create_graph:
-            chosen = np.zeros(ctx.input_shape, bool)
-            np.put_along_axis(chosen, ctx.index, True, ctx.dim)
-            return g * chosen
-        grad = np.zeros(ctx.input_shape, g.dtype)
-        np.put_along_axis(grad, ctx.index, g, ctx.dim)
-        return grad
+        chosen = np.zeros(ctx.input_shape, bool)  # a constant: where each slice's value came from
+        np.put_along_axis(chosen, ctx.index, True, ctx.dim)
+        return g * chosen
 
 
 class Max(TakeAlongDim):
@@ -310,13 +250,13 @@ def _extreme_along(input, dim, keepdim, largest):
     result = MaxResult if largest else MinResult
     if not dims:  # a 0-d tensor: its own max, at index 0
         values = (Amax if largest else Amin).apply(input)
-        return result(values, Tensor._wrap(np.zeros((), dtypes.int64)))
+        return result(values, make_tensor(np.zeros((), dtypes.int64)))
     (axis,) = dims
     if x.shape[axis] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size (input shape {x.shape})")
     index = (np.argmax if largest else np.argmin)(x, axis=axis, keepdims=True)
     values = (Max if largest else Min).apply(input, index=index, dim=axis, keepdim=keepdim)
-    return result(values, Tensor._wrap(_squeeze(index, dims, keepdim)))
+    return result(values, make_tensor(_squeeze(index, dims, keepdim)))
 
 
 def _full_extreme(input, largest):
@@ -372,15 +312,15 @@ def _arg_extreme(input, dim, keepdim, largest):
         if x.size == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         index = np.asarray(find(x), dtypes.int64)
-        return Tensor._wrap(index.reshape((1,) * x.ndim) if keepdim else index)
+        return make_tensor(index.reshape((1,) * x.ndim) if keepdim else index)
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"{name}(): dim must be an int or None, got {dim!r}")
     dims = normalize_dims(dim, x.ndim, name)
     if not dims:
-        return Tensor._wrap(np.zeros((), dtypes.int64))
+        return make_tensor(np.zeros((), dtypes.int64))
     if x.shape[dims[0]] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {dims[0]} to have non-zero size (input shape {x.shape})")
-    return Tensor._wrap(np.asarray(find(x, axis=dims[0], keepdims=keepdim), dtypes.int64))
+    return make_tensor(np.asarray(find(x, axis=dims[0], keepdims=keepdim), dtypes.int64))
 
 
 def argmax(input, dim=None, keepdim=False):
@@ -398,7 +338,7 @@ def _truth_reduce(reduce, input, dim, keepdim, name):
     # Unlike the other reductions, torch's all/any treat an empty dim tuple as "no dims".
     empty = dim is not None and not isinstance(dim, (int, np.integer)) and len(dim) == 0
     dims = () if empty else normalize_dims(dim, x.ndim, name)
-    return Tensor._wrap(np.asarray(reduce(x, axis=dims, keepdims=keepdim)))
+    return make_tensor(np.asarray(reduce(x, axis=dims, keepdims=keepdim)))
 
 
 def all(input, dim=None, keepdim=False):
@@ -409,8 +349,3 @@ def all(input, dim=None, keepdim=False):
 def any(input, dim=None, keepdim=False):
     """True where some element over `dim` is nonzero (bool result)."""
     return _truth_reduce(np.any, input, dim, keepdim, "any")
-
-
-# Defined in their own modules (they import the helpers above).
-from .softmax import log_softmax, logsumexp, softmax  # noqa: E402
-from .statistics import norm, std, var  # noqa: E402

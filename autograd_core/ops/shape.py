@@ -10,12 +10,12 @@ import math
 
 import numpy as np
 
+from ._dims import wrap_dim
 from .op import Op
 
 __all__ = [
     "reshape", "view", "flatten", "squeeze", "unsqueeze", "expand", "expand_as", "reshape_as",
-    "view_as", "broadcast_to", "permute", "transpose", "swapaxes", "movedim", "cat", "concat",
-    "stack", "split", "chunk", "unbind", "pad",
+    "view_as", "broadcast_to", "permute", "transpose", "swapaxes", "movedim",
 ]
 
 
@@ -24,16 +24,6 @@ def _shape_arg(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     return tuple(int(s) for s in shape)
-
-
-def _wrap_dim(dim, ndim, op_name):
-    """A dim in [-ndim, ndim) as a non-negative axis (a 0-d tensor accepts -1 and 0, as torch)."""
-    size = max(ndim, 1)
-    if not -size <= dim < size:
-        raise IndexError(
-            f"{op_name}: dimension out of range (expected to be in range of [{-size}, {size - 1}], but got {dim})"
-        )
-    return int(dim) % size
 
 
 # ---------------------------------------------------------------------------
@@ -57,6 +47,12 @@ class Reshape(Op):
     def backward(ctx, g):
         return ctx.xp.reshape(g, ctx.input_shape)
 
+    @staticmethod
+    def base_rebuilder(ctx):
+        """After ``base.view(-1).add_(b)``: the base is the new view reshaped back."""
+        shape = ctx.input_shape
+        return lambda base, view: Reshape.apply(view, shape=shape)
+
 
 class Permute(Op):
     """Reorder dimensions;  the gradient is permuted by the inverse order"""
@@ -73,7 +69,17 @@ class Permute(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return ctx.xp.transpose(g, tuple(np.argsort(ctx.dims)))
+        return ctx.xp.transpose(g, _inverse_permutation(ctx.dims))
+
+    @staticmethod
+    def base_rebuilder(ctx):
+        """After ``base.t().mul_(2)``: the base is the new view permuted back."""
+        inverse = _inverse_permutation(ctx.dims)
+        return lambda base, view: Permute.apply(view, dims=inverse)
+
+
+def _inverse_permutation(dims):
+    return tuple(int(d) for d in np.argsort(dims))
 
 
 class Expand(Op):
@@ -124,7 +130,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     shape = tuple(np.shape(input))
     if not shape:
         return Reshape.apply(input, shape=(1,))
-    start, end = _wrap_dim(start_dim, len(shape), "flatten"), _wrap_dim(end_dim, len(shape), "flatten")
+    start, end = wrap_dim(start_dim, len(shape), "flatten"), wrap_dim(end_dim, len(shape), "flatten")
     if start > end:
         raise RuntimeError(f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
     merged = math.prod(shape[start:end + 1])
@@ -137,7 +143,7 @@ def squeeze(input, dim=None):
     if dim is None:
         dims = range(len(shape))
     else:
-        dims = {_wrap_dim(d, len(shape), "squeeze") for d in ((dim,) if isinstance(dim, (int, np.integer)) else dim)}
+        dims = {wrap_dim(d, len(shape), "squeeze") for d in ((dim,) if isinstance(dim, (int, np.integer)) else dim)}
     return Reshape.apply(input, shape=tuple(s for i, s in enumerate(shape) if not (s == 1 and i in dims)))
 
 
@@ -202,16 +208,11 @@ def movedim(input, source, destination):
         raise RuntimeError(
             f"movedim: source {source} and destination {destination} must have the same number of dims"
         )
-    source = [_wrap_dim(d, ndim, "movedim") for d in source]
-    destination = [_wrap_dim(d, ndim, "movedim") for d in destination]
+    source = [wrap_dim(d, ndim, "movedim") for d in source]
+    destination = [wrap_dim(d, ndim, "movedim") for d in destination]
     if len(set(source)) != len(source) or len(set(destination)) != len(destination):
         raise RuntimeError(f"movedim: repeated dim in source {source} or destination {destination}")
     order = [d for d in range(ndim) if d not in source]
     for dest, src in sorted(zip(destination, source)):
         order.insert(dest, src)
     return Permute.apply(input, dims=tuple(order))
-
-
-# Joining/splitting and padding live in their own files; they are part of this family's API.
-from .join import cat, chunk, concat, split, stack, unbind  # noqa: E402
-from .pad import pad  # noqa: E402

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import dtypes, kernels
 from .op import Op
-from .reduce import normalize_dims, restore_dims
+from ._dims import normalize_dims, restore_dims
 
 __all__ = ["log_softmax", "logsumexp", "softmax"]
 

@@ -10,7 +10,8 @@ import warnings
 import numpy as np
 
 from .op import Op
-from .reduce import Amax, Amin, Sum, normalize_dims, restore_dims
+from ._dims import normalize_dims, restore_dims
+from .reduce import Amax, Amin, Sum
 
 __all__ = ["norm", "std", "var"]
 
@@ -33,15 +34,14 @@ def _variance(ctx, x, dim, correction, keepdim, name):
     centered = x - np.mean(x, axis=dims, keepdims=True)
     ctx.dims, ctx.keepdim, ctx.count, ctx.degrees = dims, keepdim, count, degrees
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray(np.sum(centered * centered, axis=dims, keepdims=keepdim) / degrees), centered
+        return np.asarray(np.sum(centered * centered, axis=dims, keepdims=keepdim) / degrees)
 
 
-def _variance_backward(ctx, g, x, centered):
+def _variance_backward(ctx, g, x):
     """d var / dx_i = 2 (x_i - mean) / (n - correction)."""
     xp = ctx.xp
-    if ctx.create_graph:
-        # Recompute x - mean from x itself, so that second derivatives flow through it.
-        centered = x - xp.sum(x, axis=ctx.dims, keepdims=True) / ctx.count
+    # x - mean is recomputed from x itself (not saved), so that second derivatives flow through the mean.
+    centered = x - xp.sum(x, axis=ctx.dims, keepdims=True) / ctx.count
     with np.errstate(divide="ignore", invalid="ignore"):
         return restore_dims(xp, g, ctx.dims, ctx.keepdim) * centered * (2 / ctx.degrees if ctx.degrees else np.inf)
 
@@ -51,14 +51,14 @@ class Var(Op):
 
     @staticmethod
     def forward(ctx, x, dim=None, correction=1, keepdim=False):
-        out, centered = _variance(ctx, x, dim, correction, keepdim, "var")
-        ctx.save_for_backward(x, centered)
+        out = _variance(ctx, x, dim, correction, keepdim, "var")
+        ctx.save_for_backward(x)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        x, centered = ctx.saved_tensors
-        return _variance_backward(ctx, g, x, centered)
+        (x,) = ctx.saved_tensors
+        return _variance_backward(ctx, g, x)
 
 
 class Std(Op):
@@ -66,18 +66,18 @@ class Std(Op):
 
     @staticmethod
     def forward(ctx, x, dim=None, correction=1, keepdim=False):
-        variance, centered = _variance(ctx, x, dim, correction, keepdim, "std")
+        variance = _variance(ctx, x, dim, correction, keepdim, "std")
         out = np.asarray(np.sqrt(variance))
         zero = out == 0
-        ctx.save_for_backward(x, centered, out, zero)
+        ctx.save_for_backward(x, out, zero)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        x, centered, out, zero = ctx.saved_tensors
+        x, out, zero = ctx.saved_tensors
         # Where std is 0 torch gives gradient 0: mask g there, and add 1 to the divisor so
         # that it stays finite (also inside a create_graph backward).
-        return _variance_backward(ctx, g * ~zero / (2 * (out + zero)), x, centered)
+        return _variance_backward(ctx, g * ~zero / (2 * (out + zero)), x)
 
 
 class Norm(Op):

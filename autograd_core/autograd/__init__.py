@@ -1,0 +1,12 @@
+"""``autograd_core.autograd``: torch.autograd's names for the engine's autograd API.
+
+``grad``, ``backward``, ``Function``, ``gradcheck``, ``gradgradcheck`` and the grad-mode
+switches are the very objects the top-level package exports (``autograd_core.grad``...).
+"""
+from ..function import Function, FunctionCtx  # noqa: F401
+from ..functional import backward, grad  # noqa: F401
+from ..gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
+
+__all__ = ["Function", "FunctionCtx", "GradcheckError", "backward", "enable_grad", "grad", "gradcheck",
+           "gradgradcheck", "inference_mode", "no_grad", "set_grad_enabled"]
