@@ -64,8 +64,8 @@ def _record(tensor, name, compute, casting="same_kind"):
         tensor._data[...] = result._data
     except ValueError as error:
         raise _write_error(tensor, name, (), error) from None
-    # Seam for the in-place check: nodes that saved this tensor's old values could compare
-    # tensor._version at backward time (Node.version_check) and refuse stale values.
+    # The version bump below is all that records the change: nodes that saved this tensor's
+    # old values are not yet checked against it at backward time (torch raises there).
     tensor._node = result._node
     tensor._output_index = result._output_index
     tensor._requires_grad = result._requires_grad

@@ -227,8 +227,8 @@ class Tensor:
         return int(self.item())
 
     def __format__(self, spec):
-        # As torch, a 0-d tensor formats as its number (f"{loss}" too); as API.md, so does any
-        # one-element tensor given a format spec (f"{loss:.4f}").
+        # As torch, a 0-d tensor formats as its number (f"{loss}" too); beyond torch (docs/api.md),
+        # so does any one-element tensor given a format spec (f"{loss:.4f}").
         if self._data.ndim == 0 or (self._data.size == 1 and spec):
             return format(self.item(), spec)
         return format(str(self), spec)

@@ -11,7 +11,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .. import dtypes
+from .. import dtypes, kernels
 from ..tensor import Tensor, make_tensor
 from ._dims import normalize_dims, restore_dims
 from .op import Op
@@ -54,6 +54,8 @@ class Sum(Op):
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):
         dims = normalize_dims(dim, x.ndim)
         ctx.dims, ctx.keepdim, ctx.input_shape = dims, keepdim, x.shape
+        if dtype is None and x.dtype.kind == "f":
+            return kernels.sum_forward(x, dims, keepdim)  # Numba from 16K elements, where it measures faster
         return np.sum(x, axis=dims, keepdims=keepdim, dtype=_integer_sum_dtype(x, dtype))
 
     @staticmethod
@@ -75,6 +77,8 @@ class Mean(Op):
         dims = normalize_dims(dim, x.ndim)
         ctx.dims, ctx.keepdim, ctx.input_shape = dims, keepdim, x.shape
         ctx.count = math.prod([x.shape[d] for d in dims])
+        if dtype is None:
+            return kernels.mean_forward(x, dims, keepdim)  # Numba from 16K elements, where it measures faster
         return np.mean(x, axis=dims, keepdims=keepdim, dtype=dtype)
 
     @staticmethod

@@ -1,4 +1,4 @@
-"""This project (autograd_core + nn + optim), written against API.md only, as a user would."""
+"""This project (autograd_core + nn + optim), written against the public API only (docs/api.md), as a user would."""
 import autograd_core as ag
 import nn
 import optim
