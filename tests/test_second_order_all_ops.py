@@ -32,6 +32,7 @@ CASES = {
     "log": (ag.log, lambda: (positive(4),)),
     "sqrt": (ag.sqrt, lambda: (positive(4),)),
     "sin": (ag.sin, lambda: (signed(4),)),
+    "tan": (ag.tan, lambda: (ag.tensor(rng.uniform(-1.2, 1.2, size=(2, 3)), requires_grad=True),)),  # off pi/2
     "cos": (ag.cos, lambda: (signed(4),)),
     "erf": (ag.erf, lambda: (signed(4),)),
     "tanh": (ag.tanh, lambda: (signed(4),)),

@@ -12,7 +12,7 @@ from .. import kernels
 from ..tensor import make_tensor
 from .op import Op
 
-__all__ = ["abs", "add", "clamp", "clip", "cos", "div", "erf", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "rsqrt", "sign", "sin", "sqrt", "square", "sub", "where"]
+__all__ = ["abs", "add", "clamp", "clip", "cos", "div", "erf", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "rsqrt", "sign", "sin", "sqrt", "square", "sub", "tan", "where"]
 
 
 # -- arithmetic -----------------------------------------------------------------
@@ -156,6 +156,22 @@ class Sqrt(Op):
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         return g / (2 * y)
+
+
+class Tan(Op):
+    """tan(x);  d/dx = 1 + tan(x)^2"""
+    float_only = True
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tan(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (1 + y * y)
 
 
 class Sin(Op):
@@ -366,6 +382,10 @@ def sqrt(input):
 
 def rsqrt(input):
     return div(1.0, sqrt(input))
+
+
+def tan(input):
+    return Tan.apply(input)
 
 
 def sin(input):

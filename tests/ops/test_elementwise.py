@@ -20,6 +20,7 @@ UNARY = {
     "sqrt": (ag.sqrt, np.sqrt, (0.2, 3)),
     "rsqrt": (ag.rsqrt, lambda x: 1 / np.sqrt(x), (0.2, 3)),
     "sin": (ag.sin, np.sin, (-3, 3)),
+    "tan": (ag.tan, np.tan, (-1.2, 1.2)),
     "cos": (ag.cos, np.cos, (-3, 3)),
     "tanh": (ag.tanh, np.tanh, (-3, 3)),
     "sigmoid": (ag.sigmoid, lambda x: 1 / (1 + np.exp(-x)), (-4, 4)),
@@ -165,7 +166,7 @@ def test_broadcast_mismatch_error_names_the_op_and_shapes():
 
 
 # -- second derivatives -------------------------------------------------------------
-SECOND_ORDER = ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "elu", "gelu", "gelu_tanh",
+SECOND_ORDER = ["exp", "log", "sqrt", "sin", "tan", "cos", "tanh", "sigmoid", "elu", "gelu", "gelu_tanh",
                 "softplus", "square", "pow_scalar", "rdiv"]
 
 

@@ -12,6 +12,7 @@ UNARY = {
     "sqrt": (ag.sqrt, torch.sqrt, (0.1, 3)),
     "rsqrt": (ag.rsqrt, torch.rsqrt, (0.1, 3)),
     "sin": (ag.sin, torch.sin, (-3, 3)),
+    "tan": (ag.tan, torch.tan, (-1.2, 1.2)),
     "cos": (ag.cos, torch.cos, (-3, 3)),
     "tanh": (ag.tanh, torch.tanh, (-3, 3)),
     "sigmoid": (ag.sigmoid, torch.sigmoid, (-8, 8)),
