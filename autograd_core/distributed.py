@@ -242,7 +242,9 @@ def _buffer_of(tensor, name):
 def _mark_changed(tensor):
     # The collective wrote the tensor's memory behind the tape's back: bump its version, as an
     # in-place op would, so a backward that saved it refuses stale values instead of using them.
-    tensor._version[0] += 1
+    version = getattr(tensor, "_version", None)
+    if version is not None:
+        version[0] += 1
 
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
@@ -319,11 +321,12 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     gathered = np.empty((world.size,) + source.shape, dtype=source.dtype)
 
     def finish():
+        from .creation import from_numpy
         from .grad_mode import no_grad
 
         with no_grad():
             for position, target in enumerate(tensor_list):
-                target.copy_(Tensor._wrap(gathered[position]))
+                target.copy_(from_numpy(gathered[position]))
 
     if world.comm is None or world.size == 1:
         gathered[0] = source
