@@ -42,6 +42,19 @@ def seed_gradient(output, gradient, create_graph, caller):
     return values if values.dtype == output.dtype else values.astype(output.dtype)
 
 
+def _seeds(outputs, gradients, create_graph, caller):
+    """One checked starting gradient per output (`gradients`: None, one, or a sequence with None entries)."""
+    if gradients is None:
+        gradients = [None] * len(outputs)
+    elif not isinstance(gradients, (list, tuple)):
+        gradients = [gradients]
+    if len(gradients) != len(outputs):
+        raise RuntimeError(f"{caller}: got {len(outputs)} tensors and {len(gradients)} gradients")
+    for output in outputs:
+        check_output(output, caller)
+    return [seed_gradient(o, g, create_graph, caller) for o, g in zip(outputs, gradients)]
+
+
 def _as_list(value):
     if isinstance(value, Tensor):
         return [value]
@@ -57,18 +70,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """
     outputs = _as_list(outputs)
     inputs = _as_list(inputs)
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    else:
-        grad_outputs = _as_list(grad_outputs) if not isinstance(grad_outputs, (list, tuple)) else list(grad_outputs)
-    if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
     for position, tensor in enumerate(inputs):
         if not tensor._requires_grad:
             raise RuntimeError(f"grad: input {position} does not require grad")
-    for output in outputs:
-        check_output(output, "grad")
-    seeds = [seed_gradient(o, g, create_graph, "grad") for o, g in zip(outputs, grad_outputs)]
+    seeds = _seeds(outputs, grad_outputs, create_graph, "grad")
     if retain_graph is None:
         retain_graph = create_graph
     captured = backward_pass(outputs, seeds, retain_graph, create_graph, inputs=inputs)
@@ -99,13 +104,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     tensors' ``.grad`` receive the gradient.
     """
     outputs = _as_list(tensors)
-    grad_tensors = [None] * len(outputs) if grad_tensors is None else (
-        list(grad_tensors) if isinstance(grad_tensors, (list, tuple)) else [grad_tensors])
-    if len(grad_tensors) != len(outputs):
-        raise RuntimeError(f"backward: got {len(grad_tensors)} grad_tensors for {len(outputs)} tensors")
-    for output in outputs:
-        check_output(output, "backward")
-    seeds = [seed_gradient(o, g, create_graph, "backward") for o, g in zip(outputs, grad_tensors)]
+    seeds = _seeds(outputs, grad_tensors, create_graph, "backward")
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is not None:

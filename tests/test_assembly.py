@@ -76,5 +76,5 @@ def test_autograd_backward_takes_several_tensors():
     x.grad = None
     ag.autograd.backward(x * 2, grad_tensors=ag.tensor([1.0, 10.0]))
     assert x.grad.tolist() == [2.0, 20.0]
-    with pytest.raises(RuntimeError, match="got 1 grad_tensors for 2 tensors"):
+    with pytest.raises(RuntimeError, match="backward: got 2 tensors and 1 gradients"):
         ag.autograd.backward([x.sum(), x.sum()], grad_tensors=[None])
