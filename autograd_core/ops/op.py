@@ -22,6 +22,13 @@ positional input (None where there is none).  It is written with operators and
 in a plain backward and on Tensors, recorded on the tape, under
 ``create_graph=True`` -- which is what makes second derivatives work.
 
+What a rule needs beyond operators also comes from ``ctx.xp``: ``xp.value(t)``
+for a constant such as a mask, ``xp.call(Op, ...)`` for a VJP that is itself an
+op (`namespace.py`).  No rule reads ``._data`` or asks whether a graph is being
+built.  An op with a fast compiled VJP names it as ``plain_backward`` beside the
+rule (the activations, cross-entropy); the plain backward then runs the kernel
+and ``create_graph=True`` still runs the rule.
+
 Positional arguments of ``apply`` are the op's inputs (Tensors, arrays or
 scalars); keyword arguments are its parameters (``dim=``, ``keepdim=``...).
 Broadcasting is undone by the engine, not by each op.
