@@ -143,7 +143,8 @@ class Optimizer:
     # -- the training-loop API --------------------------------------------------------
     def zero_grad(self, set_to_none=True):
         """Reset the gradients: to None (default, as torch), or to zeros in place."""
-        ag.zero_grad_((param for group in self.param_groups for param in group["params"]), set_to_none)
+        for group in self.param_groups:
+            ag.zero_grad_(group["params"], set_to_none)
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns the closure's loss (or None).
@@ -170,10 +171,16 @@ class Optimizer:
                         grad = -grad
                     if weight_decay != 0:
                         grad = add_scaled(grad, param, weight_decay)  # one pass, no wd * p temporary
-                    state = self.state[param]
-                    self._update(param, grad, state, group)
-                    if not state:  # nothing kept (SGD without momentum): no entry, as in torch
-                        del self.state[param]
+                    state = self.state.get(param)
+                    if state is None:
+                        # First update: keep the dict only if the algorithm fills it (SGD without
+                        # momentum keeps nothing, and torch then has no entry for the parameter).
+                        state = {}
+                        self._update(param, grad, state, group)
+                        if state:
+                            self.state[param] = state
+                    else:
+                        self._update(param, grad, state, group)
         return loss
 
     def _update(self, param, grad, state, group):

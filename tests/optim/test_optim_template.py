@@ -12,8 +12,6 @@ import autograd_core as ag
 import optim
 from optim.optimizer import Optimizer
 
-torch = pytest.importorskip("torch")
-
 
 class _Recorder(Optimizer):
     """p -= lr * g, remembering every (param, grad, state, group) the base hands over."""
@@ -100,6 +98,7 @@ def test_an_optimizer_without_update_says_so():
 
 
 def test_sgd_without_momentum_keeps_no_state_as_torch():
+    torch = pytest.importorskip("torch")
     ours, theirs = _param([1.0, 2.0]), torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
     our_optimizer, their_optimizer = optim.SGD([ours], lr=0.1), torch.optim.SGD([theirs], lr=0.1)
     ours.grad, theirs.grad = ag.tensor([1.0, 1.0], dtype=ag.float64), torch.ones(2, dtype=torch.float64)
@@ -110,6 +109,7 @@ def test_sgd_without_momentum_keeps_no_state_as_torch():
 
 def test_adam_param_groups_can_differ_in_the_kind_of_weight_decay():
     """The group's 'decoupled_weight_decay' decides, group by group, against torch."""
+    torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     start = [rng.standard_normal(3), rng.standard_normal(3)]
     grads = [[rng.standard_normal(3), rng.standard_normal(3)] for _ in range(5)]
