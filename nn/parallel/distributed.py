@@ -77,7 +77,7 @@ class DistributedDataParallel(Module):
         self._require_forward_buffer_sync = True
         self._expect_hooks = False
         self._ready = 0
-        self.comm_wait_seconds = 0.0   # time the last hook spent waiting for the all-reduces
+        self._last_wait = (0.0, 0.0)   # (perf_counter when the last hook began waiting, seconds waited)
         if world_size > 1:
             self._check_same_model(module)
             if init_sync:
@@ -173,7 +173,7 @@ class DistributedDataParallel(Module):
         started = time.perf_counter()
         for bucket in self._buckets:
             bucket.work.wait()
-        self.comm_wait_seconds = time.perf_counter() - started
+        self._last_wait = (started, time.perf_counter() - started)   # read by benchmarks/distributed.py
         with ag.no_grad():
             for bucket in self._buckets:
                 for position, param in enumerate(bucket.params):
