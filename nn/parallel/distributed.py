@@ -137,6 +137,8 @@ class DistributedDataParallel(Module):
         self._require_forward_buffer_sync = synchronising
         if synchronising and self._world_size > 1:
             self._prepare_for_backward()
+        else:
+            self._expect_hooks = False   # e.g. a forward without backward, then one inside no_sync()
         return output
 
     def _prepare_for_backward(self):

@@ -193,8 +193,20 @@ def check_no_sync(rank, world):
         for micro in (step, step + 1):
             loss_fn(reference(ag.tensor(X[micro])), ag.tensor(y[micro])).backward()
         ref_opt.step()
-    return relative_difference([p.detach().numpy() for p in ddp.parameters()],
-                               [p.detach().numpy() for p in reference.parameters()])
+    averaged = relative_difference([p.detach().numpy() for p in ddp.parameters()],
+                                   [p.detach().numpy() for p in reference.parameters()])
+    # A synchronising forward left without backward, then a step inside no_sync(): local gradients.
+    ddp.zero_grad()
+    ddp(ag.tensor(X[0, :BATCH]))
+    with ddp.no_sync():
+        loss_fn(ddp(ag.tensor(X[0, rank * BATCH:(rank + 1) * BATCH])),
+                ag.tensor(y[0, rank * BATCH:(rank + 1) * BATCH])).backward()
+    own = copy_of(ddp.module, factory)
+    loss_fn(own(ag.tensor(X[0, rank * BATCH:(rank + 1) * BATCH])),
+            ag.tensor(y[0, rank * BATCH:(rank + 1) * BATCH])).backward()
+    stayed_local = relative_difference([p.grad.numpy() for p in ddp.parameters()],
+                                       [p.grad.numpy() for p in own.parameters()])
+    return {"averaged": averaged, "stayed_local": stayed_local}
 
 
 def check_unused_parameter(rank):

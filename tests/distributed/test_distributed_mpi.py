@@ -96,7 +96,8 @@ def test_buckets_small_equal_one_and_one_allreduce_per_bucket(two_ranks):
 
 def test_no_sync_accumulates_then_averages(two_ranks):
     for report in two_ranks[1]:
-        assert report["no_sync"] <= TOLERANCE
+        assert report["no_sync"]["averaged"] <= TOLERANCE
+        assert report["no_sync"]["stayed_local"] == 0.0
 
 
 def test_unused_parameter_raises_torchs_error(two_ranks):
@@ -132,6 +133,6 @@ def test_a_rank_that_raises_ends_the_job():
     done = mpi_launch.run("mpi_worker_raise.py", ranks=2, timeout=60)
     elapsed = time.perf_counter() - started
     assert done.returncode != 0
-    assert "rank 1 fails on purpose" in done.stderr
+    assert "rank 1 fails on purpose" in done.stderr, done.stderr[-3000:]
     assert "survived" not in done.stdout
-    assert elapsed < 30
+    assert elapsed < 30, f"mpiexec took {elapsed:.1f} s to end the job"
