@@ -12,6 +12,14 @@ the ones in flight (MPICH moves a non-blocking collective forward only inside MP
 calls).  The hook of the last parameter waits for every bucket and writes the
 averages into the ``.grad`` of every parameter.
 
+Overlap, measured (benchmarks/distributed.py, 2 ranks on 2 cores): the engine runs
+leaf hooks after the whole reverse pass, so the buckets fill at its very end and
+there is no backward left to hide the all-reduces behind.  Even with hooks fired
+as each leaf's gradient completes (tried on a patched engine), MPICH did not
+finish the first bucket during the remaining backward (Request.Test() from the
+hooks is too rare), and MPICH's progress thread (MPIR_CVAR_ASYNC_PROGRESS=1) did,
+but doubled the backward time by taking the cores the ranks compute on.
+
 BatchNorm keeps per-rank statistics, as torch's DDP without SyncBatchNorm: in
 train mode each rank normalises with the mean and variance of its own
 mini-batch, so two ranks on batch B are not one process on batch 2B.  Running
