@@ -178,6 +178,7 @@ def summarise(reports):
 
 
 def machine():
+    """The CPU model, core count, Python version and load average, for the JSON."""
     model = "unknown"
     try:
         with open("/proc/cpuinfo") as handle:
@@ -192,6 +193,7 @@ def machine():
 
 
 def main():
+    """Launch 1 and 2 processes, print the table, write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=40, help="timed steps per configuration")

@@ -41,6 +41,7 @@ def load_data(seed=0):
 
 
 def make_model():
+    """The MLP 64-256-128-10 (the same on every rank and in the single-process reload)."""
     return nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
@@ -57,6 +58,7 @@ def accuracy(model, X, y):
 
 
 def main(quick=False, plot=True):
+    """Train on every rank of the process group; rank 0 reports, checkpoints and plots."""
     dist.init_process_group(backend="mpi")
     rank, world = dist.get_rank(), dist.get_world_size()
     ag.manual_seed(rank)   # deliberately different: DDP copies rank 0's initial parameters to everyone

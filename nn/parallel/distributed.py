@@ -208,4 +208,5 @@ class DistributedDataParallel(Module):
             self.require_backward_grad_sync = previous
 
     def extra_repr(self):
+        """The world size and the number of buckets, in the repr."""
         return f"world_size={self._world_size}, buckets={len(self._buckets)}"
