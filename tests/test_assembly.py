@@ -40,6 +40,9 @@ def test_torch_sub_namespaces_are_the_top_level_packages():
 
     assert ag.nn is nn and ag.optim is optim and ag.nn.functional is nn.functional
     assert ag.utils.data is autograd_core.data and ag.autograd.grad is ag.grad
+    import autograd_core.distributed
+
+    assert ag.distributed is autograd_core.distributed
     from autograd_core.utils.data import DataLoader
 
     assert DataLoader is autograd_core.data.DataLoader
