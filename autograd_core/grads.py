@@ -6,8 +6,9 @@ def zero_grad_(parameters, set_to_none=True):
     or, with ``set_to_none=False``, ``p.grad = 0`` in place.
 
     Zeroing in place keeps the gradient's memory and identity, so code holding it sees the
-    zeros; a gradient that is itself on a graph (from ``backward(create_graph=True)``) is
-    detached first, since writing into a recorded value would corrupt that graph.
+    zeros.  A gradient that is itself on a graph (from ``backward(create_graph=True)``) is
+    taken off it first (detached, or its ``requires_grad`` cleared), as torch does, so the
+    zeroing is neither recorded as an op nor refused as an in-place change to a leaf.
     """
     for param in parameters:
         grad = param.grad
