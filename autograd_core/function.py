@@ -22,7 +22,7 @@ are the original inputs and outputs, so a backward written in tensor ops is itse
 differentiated (second derivatives).
 """
 from . import grad_mode
-from .graph import SAVED_CONSTANT, Node, OutputRef, edge_of, namespace, output_ref, raise_freed
+from .graph import OUTPUT, SAVED_CONSTANT, Node, OutputRef, check_versions, edge_of, namespace, output_ref, raise_freed
 from .tensor import Tensor, make_tensor
 
 
@@ -63,6 +63,8 @@ class FunctionCtx:
             if node.released:
                 raise_freed(node)
             return ()
+        if node.saved_versions is not None:
+            check_versions(node)
         return tuple(node.output_tensor(source.index) if source.__class__ is OutputRef else value
                      for source, value in zip(node.saved, saved))
 
@@ -273,6 +275,12 @@ def _record(cls, ctx, args, edges, output):
         node.saved = tuple(sources)
         node.saved_arrays = tuple(None if source.__class__ is OutputRef else value
                                   for source, value in zip(sources, ctx._to_save))
+        # An in-place change of a saved tensor before backward is refused (as for built-in ops).
+        node.saved_versions = tuple(
+            (results[source.index]._version, results[source.index]._version[0], OUTPUT)
+            if source.__class__ is OutputRef else (value._version, value._version[0], f"saved tensor {position}")
+            for position, (source, value) in enumerate(zip(sources, ctx._to_save))
+            if isinstance(value, Tensor)) or None
         if any(source.__class__ is OutputRef for source in sources):
             node.output_arrays = tuple(getattr(value, "_data", None) for value in outputs)
     ctx._to_save = None

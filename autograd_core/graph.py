@@ -64,6 +64,9 @@ def output_ref(index):
 SAVED_CONSTANT = None
 # Any other entry is an int: the position of the input the saved value is.
 
+#: In ``Node.saved_versions``: the version counter belongs to the node's output (else: an input position).
+OUTPUT = "output"
+
 
 # ---------------------------------------------------------------------------
 # The namespaces a VJP's ``ctx.xp`` can be.  They are written in the engine's ops,
@@ -103,6 +106,7 @@ class Node:
     hooks = None              # {output index: [hook, ...]} from Tensor.register_hook
     retained = None           # {output index: weakref to Tensor} from Tensor.retain_grad
     materialize_grads = True  # False: a multi-output op's backward gets None for unused outputs
+    saved_versions = None     # ((version counter, its value when saved, input position, OUTPUT or a name), ...)
 
     def __init__(self, op, edges):
         self.op = op
@@ -126,6 +130,8 @@ class Node:
             if self.released:
                 raise_freed(self)
             return ()
+        if self.saved_versions is not None:
+            check_versions(self)
         if not self.create_graph:
             return self.saved_arrays
         return tuple(self._saved_as_tensor(source, value) for source, value in zip(self.saved, self.saved_arrays))
@@ -140,10 +146,14 @@ class Node:
         edge = self.edges[source]
         if edge is None:
             return make_tensor(value)  # an input that needs no gradient: a constant
-        target, index = edge[0], edge[1]
-        if target.__class__ is Node:
-            return make_tensor(value, target, output_index=index)  # a handle at the input's place on the tape
-        return target  # the leaf itself
+        target, index, _, dtype = edge
+        handle = make_tensor(value, target, output_index=index) if target.__class__ is Node else target
+        if value.dtype != dtype:
+            # Forward saw the input cast to a common dtype (type promotion): record that cast
+            # too, so that second derivatives flow back through it to the input itself.
+            handle = self.xp.astype(make_tensor(value.astype(dtype), target, output_index=index)
+                                    if target.__class__ is Node else target, value.dtype)
+        return handle
 
     def output_tensor(self, index):
         """A new handle on this node's output `index` (its saved array), at its place on the tape."""
@@ -180,6 +190,19 @@ class Node:
 
     def __repr__(self):
         return f"<{self.name}Backward object at {hex(id(self))}>"
+
+
+def check_versions(node):
+    """Refuse to run a VJP on saved values that an in-place operation has changed since (as torch)."""
+    for counter, saved, what in node.saved_versions:
+        if counter[0] != saved:
+            described = "output" if what == OUTPUT else f"input {what}" if isinstance(what, int) else what
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: the {described} that '{node.name}' saved is at version {counter[0]}; expected "
+                f"version {saved} instead. Hint: the in-place change came after '{node.name}' used the "
+                "tensor; use an out-of-place op (y = y + 1, not y += 1) or clone() the tensor first."
+            )
 
 
 def raise_freed(node):

@@ -36,7 +36,7 @@ Broadcasting is undone by the engine, not by each op.
 import numpy as np
 
 from .. import dtypes, grad_mode
-from ..graph import SAVED_CONSTANT, Node, edge_of, output_ref
+from ..graph import OUTPUT, SAVED_CONSTANT, Node, edge_of, output_ref
 from ..tensor import Tensor, make_tensor
 
 _grad_state = grad_mode._state  # the per-thread recording flag, looked up once per op
@@ -117,7 +117,12 @@ class Op:
             # So that an in-place change through this view can give the base a new history
             # (inplace.py).  The base's array and node are kept alive by the view anyway.
             ctx.view_of = base
-        return make_tensor(out, ctx, view_of=base)
+        result = make_tensor(out, ctx, view_of=base)
+        if ctx.output_arrays is not None:
+            # The output is saved: an in-place change of it before backward must be refused.
+            counter = result._version
+            ctx.saved_versions = ((counter, counter[0], OUTPUT),) + (ctx.saved_versions or ())
+        return result
 
     @classmethod
     def compute(cls, *arrays, **params):
@@ -168,19 +173,26 @@ def _saved_sources(ctx, inputs, arrays, out):
         ctx.output_arrays = (out,)
         return _JUST_THE_OUTPUT
     sources = []
+    versions = []
     for value in saved:
         if value is out:
             sources.append(_JUST_THE_OUTPUT[0])
             ctx.output_arrays = (out,)
         elif value.__class__ is np.ndarray:
             for position, array in enumerate(arrays):
-                if value is array and getattr(inputs[position], "_data", None) is array:
+                if value is array:  # an input as forward saw it (maybe a dtype-cast copy of it)
                     sources.append(position)
+                    tensor = inputs[position]
+                    if isinstance(tensor, Tensor):
+                        counter = tensor._version
+                        versions.append((counter, counter[0], position))
                     break
             else:
                 sources.append(SAVED_CONSTANT)
         else:
             sources.append(SAVED_CONSTANT)  # a Python number or None
+    if versions:
+        ctx.saved_versions = tuple(versions)
     sources = tuple(sources)
     return _INTERNED.setdefault(sources, sources)
 
