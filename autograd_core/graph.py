@@ -341,11 +341,14 @@ def backward_pass(outputs, output_grads, retain_graph, create_graph, inputs=None
         # handing it on: a gradient array that nothing else refers to then becomes the
         # leaf's .grad as it is, without a copy (see _owned_array).
         grads = input_grads = grad = None
+        handed_out = set() if create_graph else None  # ids of the gradient Tensors given to leaves
         for leaf in list(leaf_grads):
             grad = leaf_grads.pop(leaf)
             if leaf._hooks:
                 grad = _run_hooks(leaf._hooks, grad, create_graph)
             if inputs is None:
+                if create_graph:
+                    grad = _unshared(grad, handed_out)
                 _accumulate_into_leaf(leaf, grad, create_graph)
             else:
                 for position in wanted.get(leaf, ()):
@@ -387,6 +390,15 @@ def _retain_grads(node, grads, create_graph):
             continue
         grad = grad if create_graph else make_tensor(np.array(grad, copy=True))
         tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+
+
+def _unshared(grad, handed_out):
+    """Under create_graph: a gradient Tensor that no other ``.grad`` is, and that is not the caller's
+    own ``gradient=`` tensor (a later backward or ``zero_()`` must never change another leaf's grad)."""
+    if grad._node is None or id(grad) in handed_out:
+        grad = make_tensor(grad._data.copy(), grad._node, output_index=grad._output_index)
+    handed_out.add(id(grad))
+    return grad
 
 
 def _accumulate_into_leaf(leaf, grad, create_graph):

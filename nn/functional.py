@@ -97,10 +97,11 @@ def softsign(input):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    """clamp(x, min_val, max_val);  gradient 1 inside the range, 0 outside"""
+    """clamp(x, min_val, max_val);  gradient 1 strictly inside the range, 0 outside and at its ends (torch)"""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
-    return ag.clamp(input, min_val, max_val)
+    inside = (input > min_val) & (input < max_val)
+    return ag.where(inside, input, ag.clamp(input, min_val, max_val).detach())
 
 
 def logsigmoid(input):

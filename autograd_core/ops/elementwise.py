@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .. import kernels
+from .. import dtypes, kernels
 from ..tensor import make_tensor
 from .op import Op
 
@@ -101,7 +101,13 @@ class Pow(Op):
         a, b, out = ctx.saved_tensors
         xp = ctx.xp
         needs_grad = ctx.needs_input_grad
-        grad_a = g * b * a ** (b - 1) if needs_grad[0] else None
+        grad_a = None
+        if needs_grad[0]:
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 where b == 0: replaced below
+                grad_a = g * b * a ** (b - 1)
+            exponent_zero = np.asarray(xp.value(b)) == 0
+            if exponent_zero.any():  # d/da a^0 = 0 everywhere, also at a == 0 (where b a^(b-1) is 0 * inf)
+                grad_a = xp.where(exponent_zero, 0, grad_a)
         grad_b = None
         if needs_grad[1]:
             # d/db a^b = a^b log(a), whose limit at a == 0 is 0 (for b > 0): avoid log(0) there.
@@ -250,24 +256,25 @@ class Erf(Op):
 
 # -- piecewise selections ------------------------------------------------------
 class Clamp(Op):
-    """min(max(x, low), high);  d/dx = 1 inside [low, high], else 0"""
+    """min(max(x, low), high), bounds numbers or tensors (broadcast);  the gradient goes to whichever
+    was picked: x where low <= x <= high, low where x < low, high where the result is high (as torch)"""
+    promote = True
 
     @staticmethod
-    def forward(ctx, x, min=None, max=None):
-        if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must be given")
-        inside = np.ones(x.shape, bool)
-        if min is not None:
-            inside &= x >= min
-        if max is not None:
-            inside &= x <= max
-        ctx.save_for_backward(inside)
-        return np.clip(x, min, max).astype(x.dtype, copy=False)
+    def forward(ctx, x, low, high):
+        raised = x if low is None else np.maximum(x, low)
+        from_high = np.zeros(np.shape(raised), bool) if high is None else raised > high
+        from_low = np.zeros(x.shape, bool) if low is None else (x < low) & ~from_high
+        out = raised if high is None else np.minimum(raised, high)
+        ctx.save_for_backward(~from_high & ~from_low, from_low, from_high)  # constants: the selection
+        return np.asarray(out)
 
     @staticmethod
     def backward(ctx, g):
-        (inside,) = ctx.saved_tensors
-        return g * inside
+        from_x, from_low, from_high = ctx.saved_tensors
+        want_x, want_low, want_high = ctx.needs_input_grad
+        return (g * from_x if want_x else None, g * from_low if want_low else None,
+                g * from_high if want_high else None)
 
 
 class Maximum(Op):
@@ -313,7 +320,10 @@ class Where(Op):
     @staticmethod
     def forward(ctx, a, b, condition=None):
         ctx.save_for_backward(condition)
-        return np.where(condition, a, b)
+        out = np.where(condition, a, b)
+        if a.__class__ is not np.ndarray and b.__class__ is not np.ndarray:
+            out = out.astype(dtypes.result_type((), (a, b)))  # two Python numbers: torch's dtype (1.0 -> float32)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -409,8 +419,11 @@ def erf(input):
 
 
 def clamp(input, min=None, max=None):
-    """Limit values to [min, max]; gradient 1 inside, 0 outside."""
-    return Clamp.apply(input, min=_scalar(min), max=_scalar(max))
+    """Limit values to [min, max] (numbers or tensors); the gradient goes to x inside, to a bound where it
+    was picked.  An integer tensor with a float bound gives a float result, as in torch."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return Clamp.apply(input, min, max)
 
 
 clip = clamp
@@ -432,11 +445,3 @@ def where(condition, input, other):
 
 def square(input):
     return Mul.apply(input, input)
-
-
-def _scalar(value):
-    if value is None:
-        return None
-    if hasattr(value, "_data"):
-        return value._data
-    return value

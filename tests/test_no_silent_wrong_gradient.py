@@ -1,0 +1,172 @@
+"""Off the happy path: each case here once gave a wrong value or gradient without a word.
+
+Expected values are torch's (worked out by hand in the comments); the torch comparisons of
+the same programs are in test_no_silent_wrong_gradient_torch.py.
+"""
+import numpy as np
+import pytest
+
+import autograd_core as ag
+import nn.functional as F
+
+VERSION_ERROR = r"modified by an inplace operation: the .* that '{}' saved is at version 1; expected version 0"
+
+
+# -- in-place change of a value the tape saved ------------------------------------------------
+def test_in_place_on_a_saved_output_raises():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    y.add_(1)
+    with pytest.raises(RuntimeError, match=VERSION_ERROR.format("Exp")):
+        y.sum().backward()
+
+
+def test_augmented_assignment_on_a_saved_output_raises():
+    z = ag.tensor([1.0, 2.0], requires_grad=True)
+    h = z.tanh()
+    h += 1
+    with pytest.raises(RuntimeError, match=VERSION_ERROR.format("Tanh")):
+        h.sum().backward()
+
+
+def test_a_saved_constant_changed_later_raises():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    c = ag.ones(2)
+    y = x * c
+    c.add_(1)
+    with pytest.raises(RuntimeError, match=r"the input 1 that 'Mul' saved is at version 1; expected version 0"):
+        y.sum().backward()
+
+
+def test_a_leaf_changed_under_no_grad_after_use_raises():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    with ag.no_grad():
+        w.add_(1)
+    with pytest.raises(RuntimeError, match=r"the input 0 that 'Mul' saved is at version 1"):
+        loss.backward()
+
+
+def test_a_custom_function_saved_tensor_changed_later_raises():
+    class Square(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 1
+    y = Square.apply(a)
+    a.add_(1)
+    with pytest.raises(RuntimeError, match=r"the saved tensor 0 that 'Square' saved is at version 1"):
+        y.sum().backward()
+
+
+def test_in_place_changes_nobody_saved_are_fine():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2          # Mul saves x and the number 2, not y
+    y += x             # so changing y is fine
+    y.mul_(3)
+    y.sum().backward()
+    assert x.grad.tolist() == [9.0, 9.0]  # d/dx 3 (2x + x)
+
+
+# -- second order through dtype promotion ---------------------------------------------------
+def test_second_derivative_flows_through_a_promoted_input():
+    # y = (x w)^3 with x float32 and w a float64 0-d tensor: x is cast to float64 inside Mul.
+    # penalty = sum_i (dy/dx_i)^2 = sum_i (3 x_i^2 w^3)^2 = 9 w^6 sum x^4; d/dw = 54 w^5 sum x^4.
+    x = ag.tensor(np.array([1.5, -2.0, 3.0], np.float32), requires_grad=True)
+    w = ag.tensor(np.array(2.0), requires_grad=True)
+    (g,) = ag.grad(((x * w) ** 3).sum(), [x], create_graph=True)
+    (g_w,) = ag.grad((g * g).sum(), [w])
+    sum_x4 = 1.5 ** 4 + 2.0 ** 4 + 3.0 ** 4
+    assert g_w.item() == pytest.approx(54 * 2.0 ** 5 * sum_x4)  # 176364; 117576 before the fix
+
+
+# -- backward(create_graph=True) never shares a .grad ---------------------------------------------
+def test_create_graph_gives_each_leaf_its_own_grad():
+    a = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = ag.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward(create_graph=True)  # Add's VJP hands one gradient to both
+    assert a.grad is not b.grad
+    a.grad.zero_()
+    assert b.grad.tolist() == [1.0, 1.0]
+
+
+def test_create_graph_does_not_make_the_callers_gradient_a_grad():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    seed = ag.tensor([1.0, 1.0])
+    x.backward(seed, create_graph=True)
+    x.backward(seed)  # a plain backward accumulates in place into x.grad
+    assert seed.tolist() == [1.0, 1.0] and x.grad.tolist() == [2.0, 2.0]
+
+
+# -- edge points ------------------------------------------------------------------------------
+def test_pow_gradient_at_zero_to_the_zero_is_zero():
+    a = ag.tensor([0.0, 0.0, 2.0], requires_grad=True)
+    b = ag.tensor([0.0, 1.0, 0.0], requires_grad=True)
+    (a ** b).sum().backward()
+    assert a.grad.tolist() == [0.0, 1.0, 0.0]  # d/da a^0 = 0; d/da a^1 = 1
+    assert b.grad.tolist() == pytest.approx([0.0, 0.0, np.log(2.0)])
+
+
+def test_pow_with_a_zero_exponent_number():
+    a = ag.tensor([0.0, 3.0], requires_grad=True)
+    (a ** 0).sum().backward()
+    assert a.grad.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("function, points, expected", [
+    (F.relu6, [0.0, 6.0, -1.0, 3.0], [0.0, 0.0, 0.0, 1.0]),
+    (F.hardtanh, [-1.0, 1.0, 0.0, 2.0], [0.0, 0.0, 1.0, 0.0]),
+])
+def test_hardtanh_family_gradient_is_zero_at_the_boundaries(function, points, expected):
+    x = ag.tensor(points, requires_grad=True)
+    function(x).sum().backward()
+    assert x.grad.tolist() == expected
+
+
+def test_clamp_at_its_bounds_passes_the_gradient_as_torch():
+    x = ag.tensor([0.0, 2.0, 1.0, 3.0], requires_grad=True)
+    x.clamp(0.0, 2.0).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 1.0, 0.0]  # torch.clamp: 1 on [min, max], ends included
+
+
+def test_clamp_with_tensor_bounds_sends_gradient_to_the_bound_it_picked():
+    x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    low = ag.tensor([2.0, 2.0, 2.0], requires_grad=True)
+    high = ag.tensor(2.5, requires_grad=True)  # broadcast
+    x.clamp(min=low, max=high).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 0.0]
+    assert low.grad.tolist() == [1.0, 0.0, 0.0]
+    assert high.grad.item() == 1.0
+
+
+def test_clamp_with_min_above_max_gives_max_everywhere():
+    x = ag.tensor([0.0, 5.0], requires_grad=True)
+    high = ag.tensor([1.0, 1.0], requires_grad=True)
+    out = ag.clamp(x, min=2.0, max=high)
+    out.sum().backward()
+    assert out.tolist() == [1.0, 1.0] and high.grad.tolist() == [1.0, 1.0] and x.grad.tolist() == [0.0, 0.0]
+
+
+# -- API drift -------------------------------------------------------------------------------------
+def test_where_of_two_python_floats_is_the_default_float():
+    condition = ag.tensor([True, False])
+    assert ag.where(condition, 1.0, 0.0).dtype == ag.float32
+    assert ag.where(condition, 1, 0).dtype == ag.int64
+
+
+def test_clamp_of_an_int_tensor_with_a_float_bound_is_float():
+    out = ag.clamp(ag.tensor([1, 2, 3]), min=1.5)
+    assert out.dtype == ag.float32 and out.tolist() == [1.5, 2.0, 3.0]
+
+
+def test_where_method_argument_order():
+    x, y = ag.tensor([1.0, 2.0]), ag.tensor([5.0, 6.0])
+    assert x.where(ag.tensor([True, False]), y).tolist() == [1.0, 6.0]
