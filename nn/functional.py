@@ -25,7 +25,7 @@ from ._losses_functional import (  # noqa: F401
 __all__ = [
     "relu", "relu6", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "gelu", "silu", "mish",
     "softplus", "softsign", "hardtanh", "logsigmoid", "softmax", "log_softmax", "dropout",
-    "linear", "batch_norm", "layer_norm", "embedding", "one_hot", "pad", "normalize",
+    "linear", "conv1d", "conv2d", "batch_norm", "layer_norm", "embedding", "one_hot", "pad", "normalize",
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "cross_entropy", "nll_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits",
 ]
@@ -151,6 +151,19 @@ def dropout(input, p=0.5, training=True, inplace=False):
 def linear(input, weight, bias=None):
     """y = x W^T + b, with weight of shape (out_features, in_features)."""
     return ag.linear(input, weight, bias)
+
+
+# -- convolution -----------------------------------------------------------------------
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (torch's cross-correlation): input (N, C_in, L) or (C_in, L), weight
+    (C_out, C_in/groups, k); padding an int, a 1-tuple, 'valid' or 'same' (``ag.conv1d``)."""
+    return ag.conv1d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (torch's cross-correlation): input (N, C_in, H, W) or (C_in, H, W), weight
+    (C_out, C_in/groups, kH, kW); padding an int, a pair, 'valid' or 'same' (``ag.conv2d``)."""
+    return ag.conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
 # -- normalisation -------------------------------------------------------------------

@@ -56,6 +56,11 @@ CASES = {
     "batched_matmul": (lambda a, b: a @ b, lambda: (signed(2, 2, 3), signed(3, 2))),
     "linear": (lambda x, w, b: ag.linear(x * x, w, b), lambda: (signed(2, 3), signed(4, 3), signed(4))),
     "dot": (lambda a, b: ag.dot(a * a, b), lambda: (signed(3), signed(3))),
+    # convolution
+    "conv1d": (lambda x, w, b: ag.conv1d(x, w, b, stride=2, padding=1) ** 2,
+               lambda: (signed(2, 2, 7), signed(3, 2, 3), signed(3))),
+    "conv2d_groups": (lambda x, w: ag.conv2d(x * x, w, padding=(1, 0), dilation=(1, 2), groups=2),
+                      lambda: (signed(1, 4, 4, 5), signed(2, 2, 2, 2))),
     # structure ops inside a nonlinear composition (their own second derivative is zero)
     "getitem_repeated": (lambda x: x[INDEX] ** 2, lambda: (signed(3, 2),)),
     "gather": (lambda x: ag.gather(x * x, 1, ag.tensor([[0, 0], [1, 0]])), lambda: (signed(2, 2),)),

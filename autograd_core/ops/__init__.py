@@ -9,6 +9,7 @@ import sys as _sys
 
 from .activation import *  # noqa: F401,F403
 from .compare import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
 from .convert import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
@@ -23,6 +24,6 @@ from .statistics import *  # noqa: F401,F403
 
 # (Looked up in sys.modules: `pad`, `softmax`... are also the names of the functions imported above.)
 FAMILIES = tuple(_sys.modules[f"{__name__}.{family}"] for family in (
-    "activation", "compare", "convert", "elementwise", "index", "join", "linalg", "loss", "pad", "reduce",
+    "activation", "compare", "conv", "convert", "elementwise", "index", "join", "linalg", "loss", "pad", "reduce",
     "shape", "softmax", "statistics"))
 __all__ = sorted({name for family in FAMILIES for name in family.__all__})
