@@ -21,6 +21,7 @@ import numpy as np
 from . import grad_mode, ops, random
 from .kernels import updates as _updates
 from .inplace_views import at_place_of as _at_place_of, rebase as _rebase, view_chain as _view_chain
+from .views import current as _current, mark_current as _mark_current
 from .ops.convert import to as _cast_to
 from .tensor import Tensor
 
@@ -47,6 +48,7 @@ def _recording(tensor, name, operands=()):
 
 def _record(tensor, name, compute, casting="same_kind"):
     """Run ``compute(snapshot)`` out of place, write the result into `tensor` and make it the op's output."""
+    _current(tensor)  # a view made before an in-place change of its base: bring its history up to date
     chain = _view_chain(tensor, name)  # before anything changes: it may refuse
     snapshot = _at_place_of(tensor, tensor._data.copy())
     result = compute(snapshot)
@@ -72,6 +74,7 @@ def _record(tensor, name, compute, casting="same_kind"):
     tensor._version[0] += 1
     if chain and tensor._node is not None:
         _rebase(chain)
+    _mark_current(tensor)
     return tensor
 
 

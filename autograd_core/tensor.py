@@ -6,6 +6,8 @@ A Tensor holds
   * ``_requires_grad`` whether gradients flow to it,
   * ``_node``          the tape node that produced it (None for a leaf),
   * ``_version``       a counter bumped by every in-place change (shared with views),
+  * ``_view_info``     for a view made by a view op (``x[0]``, ``x.reshape(...)``): its base and how
+                       it was made (`views.ViewInfo`), so in-place changes can follow it; else None,
   * ``_hooks``         gradient hooks of a leaf.
 This file knows nothing of the tape or the ops: the operators and math methods
 (``x + y``, ``x.exp()``), the in-place methods and ``backward()`` are bound to the
@@ -30,7 +32,7 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_output_index", "_version",
-                 "_hooks", "_retains_grad", "__weakref__")
+                 "_hooks", "_retains_grad", "_view_info", "__weakref__")
 
     # Make ``ndarray <op> Tensor`` defer to Tensor's reflected operators.
     __array_ufunc__ = None
@@ -44,6 +46,7 @@ class Tensor:
         self._version = [0]
         self._hooks = None
         self._retains_grad = False
+        self._view_info = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -293,6 +296,7 @@ def make_tensor(data, node=None, *, output_index=0, view_of=None):
     tensor._version = [0] if view_of is None else view_of._version
     tensor._hooks = None
     tensor._retains_grad = False
+    tensor._view_info = None
     return tensor
 
 

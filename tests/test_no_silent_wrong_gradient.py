@@ -170,3 +170,76 @@ def test_clamp_of_an_int_tensor_with_a_float_bound_is_float():
 def test_where_method_argument_order():
     x, y = ag.tensor([1.0, 2.0]), ag.tensor([5.0, 6.0])
     assert x.where(ag.tensor([True, False]), y).tolist() == [1.0, 6.0]
+
+
+# -- views and in-place ---------------------------------------------------------------------------
+def test_writing_through_a_view_gives_a_base_without_history_its_history():
+    x = ag.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    out = ag.zeros(3, 4)
+    out[0].copy_(x * 2)
+    assert out.requires_grad and not out.is_leaf
+    (out * out).sum().backward()
+    assert x.grad.tolist() == [8.0, 16.0, 24.0, 32.0]  # d/dx (2x)^2
+
+
+def test_item_assignment_through_a_view_of_a_view():
+    w = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = ag.zeros(3, 3)
+    for i in range(3):
+        for j in range(3):
+            out[i][j] = w[i] * j
+    out.sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0, 3.0]  # 0 + 1 + 2 for each w_i
+
+
+def test_a_view_taken_before_an_in_place_change_of_its_base_sees_the_new_history():
+    x = ag.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = x * 1
+    w = y[:, 0]
+    y.mul_(2)
+    (w * w).sum().backward()
+    assert x.grad.tolist() == [[8.0, 0.0], [24.0, 0.0]]  # w = 2 x[:, 0]: d/dx (2x)^2 = 8x; was [4, 12]
+
+
+def test_a_view_of_a_view_made_before_the_change_replays_both():
+    x = ag.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = x * 1
+    w = y.reshape(2, 2)[1]
+    y.add_(x)  # y = 2x
+    w.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 2.0, 2.0]
+
+
+def test_a_transposed_view_written_in_place_updates_the_base_and_other_views():
+    x = ag.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = x * 1
+    v, row = y.T, y[0]
+    v[0, 1] = 10.0  # y[1, 0] = 10: its gradient to x is cut
+    (row * y).sum().backward()
+    assert x.grad.tolist() == [[12.0, 8.0], [0.0, 2.0]]  # torch's values
+
+
+@pytest.mark.parametrize("pieces", [
+    lambda y: y.split(2), lambda y: y.chunk(2), lambda y: y.reshape(2, 2).unbind(0),
+])
+def test_in_place_on_a_piece_of_split_chunk_unbind_is_refused(pieces):
+    x = ag.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    first, _ = pieces(x * 1)
+    with pytest.raises(RuntimeError, match="views that split/chunk/unbind returned"):
+        first.mul_(2)
+
+
+def test_pieces_of_a_tensor_without_grad_may_be_changed_in_place():
+    first, second = ag.arange(4.0).split(2)
+    first.mul_(2)
+    assert first.tolist() == [0.0, 2.0]
+
+
+def test_a_reshape_that_copies_is_not_a_view():
+    x = ag.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    base = x * 1
+    y = base.T.reshape(4)  # numpy copies here: y does not share base's memory or version counter
+    z = y * y
+    base.add_(1)  # changes base only: what Mul saved (y) is intact
+    z.sum().backward()
+    assert x.grad.tolist() == [[2.0, 4.0], [6.0, 8.0]]  # 2 x (torch: the same)

@@ -262,6 +262,8 @@ class Clamp(Op):
 
     @staticmethod
     def forward(ctx, x, low, high):
+        if low is None and high is None:
+            raise ValueError("clamp: at least one of min and max must be given")
         raised = x if low is None else np.maximum(x, low)
         from_high = np.zeros(np.shape(raised), bool) if high is None else raised > high
         from_low = np.zeros(x.shape, bool) if low is None else (x < low) & ~from_high
@@ -421,8 +423,6 @@ def erf(input):
 def clamp(input, min=None, max=None):
     """Limit values to [min, max] (numbers or tensors); the gradient goes to x inside, to a bound where it
     was picked.  An integer tensor with a float bound gives a float result, as in torch."""
-    if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
     return Clamp.apply(input, min, max)
 
 

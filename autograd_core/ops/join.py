@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import grad_mode
 from ..graph import Node, edge_of
+from ..views import ViewInfo, current
 from ..tensor import Tensor, make_tensor
 from ._dims import wrap_dim
 from .op import Op
@@ -142,13 +143,16 @@ class Split(Op):
             input = Tensor(input)
         lead = (slice(None),) * dim
         arrays = [input._data[lead + (piece, Ellipsis)] for piece in pieces]
-        if not (input._requires_grad and grad_mode._state.enabled and input.dtype.kind == "f"):
-            return tuple(make_tensor(a, view_of=input) for a in arrays)
-        node = Node(cls, (edge_of(input),))
-        node.dim, node.stacked = dim, stacked
-        node.output_count = len(arrays)
-        node.output_shapes = tuple((a.shape, a.dtype) for a in arrays)
-        return tuple(make_tensor(a, node, output_index=index, view_of=input) for index, a in enumerate(arrays))
+        node = None
+        if input._requires_grad and grad_mode._state.enabled and input.dtype.kind == "f":
+            node = Node(cls, (edge_of(current(input)),))
+            node.dim, node.stacked = dim, stacked
+            node.output_count = len(arrays)
+            node.output_shapes = tuple((a.shape, a.dtype) for a in arrays)
+        pieces = tuple(make_tensor(a, node, output_index=index, view_of=input) for index, a in enumerate(arrays))
+        for piece in pieces:  # views that may not be changed in place (op None: see inplace_views)
+            piece._view_info = ViewInfo(input, None, None, None, input._version[0])
+        return pieces
 
 
 def split(tensor, split_size_or_sections, dim=0):

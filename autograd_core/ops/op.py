@@ -38,6 +38,7 @@ import numpy as np
 from .. import dtypes, grad_mode
 from ..graph import OUTPUT, SAVED_CONSTANT, Node, edge_of, output_ref
 from ..tensor import Tensor, make_tensor
+from ..views import ViewInfo, current, is_stale
 
 _grad_state = grad_mode._state  # the per-thread recording flag, looked up once per op
 
@@ -81,6 +82,8 @@ class Op:
         mixed_dtypes = False
         for value in inputs:
             if isinstance(value, Tensor):
+                if value._view_info is not None and recording and is_stale(value):
+                    current(value)  # a view made before an in-place change of its base
                 data = value._data
                 if recording and value._requires_grad:
                     needs_grad = True
@@ -109,15 +112,19 @@ class Op:
         if out.__class__ is not np.ndarray:
             out = _as_output_array(ctx, out)
         base = inputs[0] if cls.is_view and isinstance(inputs[0], Tensor) else None
+        if base is not None and (out.base is None or not np.may_share_memory(out, base._data)):
+            base = None  # numpy had to copy (a reshape of a transposed array, a 0-d element): not a view
         if not needs_grad or out.dtype.kind != "f":
-            return make_tensor(out, view_of=base)
+            result = make_tensor(out, view_of=base)
+            if base is not None:
+                result._view_info = ViewInfo(base, cls, ctx, params, base._version[0])
+            return result
         if ctx.saved_arrays is not None:
             ctx.saved = _saved_sources(ctx, inputs, arrays, out)
-        if base is not None:
-            # So that an in-place change through this view can give the base a new history
-            # (inplace.py).  The base's array and node are kept alive by the view anyway.
-            ctx.view_of = base
         result = make_tensor(out, ctx, view_of=base)
+        if base is not None:
+            # So that in-place changes through the view or its base are followed (views.py).
+            result._view_info = ViewInfo(base, cls, ctx, params, base._version[0])
         if ctx.output_arrays is not None:
             # The output is saved: an in-place change of it before backward must be refused.
             counter = result._version
@@ -222,8 +229,8 @@ def _cast_inputs(cls, arrays):
 
 def _explain(cls, arrays, error):
     """Turn a bare numpy error into one that names the op and the input shapes."""
-    shapes = ", ".join(
-        str(tuple(a.shape)) if isinstance(a, np.ndarray) else repr(a) for a in arrays
+    shapes = ", ".join(  # (None: an optional input left out, such as clamp's missing bound)
+        str(tuple(a.shape)) if isinstance(a, np.ndarray) else repr(a) for a in arrays if a is not None
     )
     name = cls.name or cls.__name__.lower()
     text = str(error).strip()
