@@ -152,19 +152,57 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
     With l = 1 + (p - 1) y:  loss = (1 - y) x + l log(1 + e^-x), and log(1 + e^-x)
     = max(-x, 0) + log(1 + e^-|x|) never overflows, so logits of any size give
-    finite values and gradients (d/dx = (1 - y) - l sigmoid(-x)).
+    finite values and gradients:  d/dx = l sigmoid(x) - p y = (1 - y) sigmoid(x) - p y sigmoid(-x).
     """
     name = "binary_cross_entropy_with_logits"
     reduction = _get_reduction(reduction, size_average, reduce, name)
     _check_pair(input, target, name)
-    # softplus with an infinite threshold is the exact, overflow-free log(1 + e^z).
-    log_one_plus_exp = ag.softplus(-input, 1.0, math.inf)
     if pos_weight is not None:
-        log_one_plus_exp = log_one_plus_exp * ((pos_weight - 1) * target + 1)
-    loss = (1 - target) * input + log_one_plus_exp
+        _check_tensor(pos_weight, name, "pos_weight")
+    loss = _BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
+
+
+class _BinaryCrossEntropyWithLogits(ag.Function):
+    """Elementwise BCE on logits, with torch's gradient formulas (one recorded node).
+
+    Written by hand rather than composed from softplus, for the gradient: the composition's
+    (1 - y) - l sigmoid(-x) cancels to 0 in float32 for y = 0 and x < -17 (torch's
+    sigmoid(x) ~ 1e-8 there), and torch's own l sigmoid(x) - p y cancels for y = 1 and x > 17.
+    Split as (1 - y) sigmoid(x) - p y sigmoid(-x), no term cancels for a 0/1 target: the
+    gradient keeps its relative accuracy at every logit (torch's, where torch's is not 0).
+    """
+
+    @staticmethod
+    def forward(ctx, input, target, pos_weight):
+        ctx.save_for_backward(input, target, pos_weight)
+        x, y = np.asarray(input), np.asarray(target)
+        # log(1 + e^-x) = max(-x, 0) + log1p(e^-|x|): no overflow for any x.
+        softplus_negative = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+        if pos_weight is not None:
+            softplus_negative = softplus_negative * ((np.asarray(pos_weight) - 1) * y + 1)
+        return ag.from_numpy(np.asarray((1 - y) * x + softplus_negative))
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target, pos_weight = ctx.saved_tensors
+        grad_input = grad_target = grad_pos_weight = None
+        if ctx.needs_input_grad[0]:
+            weighted_target = target if pos_weight is None else pos_weight * target
+            grad_input = grad * ((1 - target) * ag.sigmoid(input) - weighted_target * ag.sigmoid(-input))
+        if ctx.needs_input_grad[1] or (len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]):
+            # log(1 + e^-x) = -logsigmoid(x), overflow-free (an infinite softplus threshold).
+            softplus_negative = ag.softplus(-input, 1.0, math.inf)
+            if ctx.needs_input_grad[1]:
+                # d/dy = -x + (p - 1) log(1 + e^-x)
+                grad_target = -input if pos_weight is None else (pos_weight - 1) * softplus_negative - input
+                grad_target = grad * grad_target
+            if pos_weight is not None and ctx.needs_input_grad[2]:
+                # torch refuses a pos_weight that requires grad; the derivative is y log(1 + e^-x).
+                grad_pos_weight = grad * target * softplus_negative
+        return grad_input, grad_target, grad_pos_weight
 
 
 # torch keeps this epsilon as a C float, so its value is float32's nearest to 1e-12.
@@ -178,10 +216,13 @@ class _BinaryCrossEntropy(ag.Function):
     def forward(ctx, input, target):
         ctx.save_for_backward(input, target)
         x, y = np.asarray(input), np.asarray(target)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped to -100 as torch
             log_x = np.maximum(np.log(x), -100)
-            log_1mx = np.maximum(np.log(1 - x), -100)
-        return ag.from_numpy(np.asarray(-(y * log_x + (1 - y) * log_1mx)))
+            # log1p(-x), not log(1 - x): for small x, 1 - x rounds away most of x's digits
+            # (at x = 1e-3 in float32 the loss would be ~1e-5 relative off; torch uses log1p).
+            log_1mx = np.maximum(np.log1p(-x), -100)
+        # torch's order of operations: (y - 1) log(1 - x) - y log(x).
+        return ag.from_numpy(np.asarray((y - 1) * log_1mx - y * log_x))
 
     @staticmethod
     def backward(ctx, grad):
@@ -190,9 +231,16 @@ class _BinaryCrossEntropy(ag.Function):
         if ctx.needs_input_grad[0]:
             grad_input = grad * (input - target) / ag.clamp(input * (1 - input), min=_BCE_EPSILON)
         if ctx.needs_input_grad[1]:
-            # d/dy = log(1 - x) - log(x), with the same clamps as the forward.
-            grad_target = grad * (ag.clamp(ag.log(1 - input), min=-100) - ag.clamp(ag.log(input), min=-100))
+            # d/dy = log(1 - x) - log(x), with the same clamps as the forward, so it stays finite
+            # (+-100) at x = 0 or 1, where torch's -logit(x) is +-inf.
+            grad_target = grad * (_clamped_log(1 - input) - _clamped_log(input))
         return grad_input, grad_target
+
+
+def _clamped_log(x):
+    """max(log(x), -100) for x in [0, 1], differentiable, without computing log(0) (no numpy warning)."""
+    positive = np.asarray(x) > 0
+    return ag.clamp(ag.where(positive, ag.log(ag.where(positive, x, 1.0)), -100.0), min=-100)
 
 
 # -- multi-class classification ---------------------------------------------------------

@@ -17,6 +17,7 @@ import numpy as np
 
 import autograd_core as ag
 
+from ._activation_functions import Softsign
 from ._losses_functional import (  # noqa: F401
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
     mse_loss, nll_loss, smooth_l1_loss,
@@ -92,8 +93,8 @@ def mish(input, inplace=False):
 
 
 def softsign(input):
-    """x / (1 + |x|)"""
-    return input / (ag.abs(input) + 1)
+    """x / (1 + |x|);  its gradient is computed as 1 / (1 + |x|)^2, which does not cancel for large |x|"""
+    return Softsign.apply(input)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):

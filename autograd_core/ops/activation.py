@@ -108,7 +108,10 @@ class Elu(Activation):
 
     @staticmethod
     def derivative(xp, x, alpha):
-        return xp.where(xp.value(x) > 0, 1.0, alpha * xp.exp(x))
+        positive = xp.value(x) > 0
+        # e^x only where x <= 0: e^x of a large positive x would overflow (a numpy warning)
+        # even though `where` then discards it.
+        return xp.where(positive, 1.0, alpha * xp.exp(xp.where(positive, 0.0, x)))
 
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)  # Python floats: numpy float64 scalars would upcast float32
