@@ -11,7 +11,7 @@ from .ops import convert
 from .ops._dims import wrap_dim
 
 #: Public ops that are functions only, as in torch (``torch.cat``, not ``x.cat``).
-FUNCTION_ONLY = frozenset({"cat", "concat", "conv1d", "conv2d", "stack", "getitem", "linear", "pad", "softmax_cross_entropy", "where"})
+FUNCTION_ONLY = frozenset({"adaptive_avg_pool1d", "avg_pool1d", "cat", "concat", "conv1d", "conv2d", "stack", "getitem", "linear", "max_pool1d", "max_pool2d", "pad", "softmax_cross_entropy", "where"})
 
 
 def size(self, dim=None):

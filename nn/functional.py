@@ -26,7 +26,8 @@ from ._losses_functional import (  # noqa: F401
 __all__ = [
     "relu", "relu6", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "gelu", "silu", "mish",
     "softplus", "softsign", "hardtanh", "logsigmoid", "softmax", "log_softmax", "dropout",
-    "linear", "conv1d", "conv2d", "batch_norm", "layer_norm", "embedding", "one_hot", "pad", "normalize",
+    "linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "batch_norm", "layer_norm", "embedding", "one_hot", "pad", "normalize",
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "cross_entropy", "nll_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits",
 ]
@@ -165,6 +166,136 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (torch's cross-correlation): input (N, C_in, H, W) or (C_in, H, W), weight
     (C_out, C_in/groups, kH, kW); padding an int, a pair, 'valid' or 'same' (``ag.conv2d``)."""
     return ag.conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+
+# -- pooling ---------------------------------------------------------------------------
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The maximum of each window along L of (N, C, L) or (C, L) (``ag.max_pool1d``); `stride` defaults to
+    `kernel_size`; with ``return_indices=True`` also where each maximum is."""
+    return ag.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The maximum of each (kH, kW) window of (N, C, H, W) or (C, H, W) (``ag.max_pool2d``)."""
+    return ag.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """The mean of each window along L of (N, C, L) or (C, L) (``ag.avg_pool1d``)."""
+    return ag.avg_pool1d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+def _pair(value, what):
+    values = (value, value) if isinstance(value, int) else tuple(value)
+    if len(values) == 1:
+        values = values * 2
+    if len(values) != 2:
+        raise RuntimeError(f"avg_pool2d: {what} must be a single int or a pair of ints, got {value!r}")
+    return values
+
+
+def _pool_output_size(size, kernel, stride, padding, ceil_mode):
+    """torch's pooling output length (the twin of autograd_core's: a last window starting in the right
+    padding is dropped)."""
+    span = size + 2 * padding - kernel
+    if ceil_mode:
+        out = -(-span // stride) + 1
+        return out - 1 if (out - 1) * stride >= size + padding else out
+    return span // stride + 1
+
+
+def _pool_divisor(size, kernel, stride, padding, out_size, count_include_pad):
+    """torch's divisor of each output along one dim: the window inside input + padding (clipped where a
+    ceil_mode window overhangs), or inside the input alone."""
+    starts = np.arange(out_size) * stride - padding
+    ends = np.minimum(starts + kernel, size + padding)
+    if count_include_pad:
+        return ends - starts
+    return np.minimum(ends, size) - np.maximum(starts, 0)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """The mean of each (kH, kW) window of (N, C, H, W) or (C, H, W).
+
+    Built as torch's definition says: each channel convolved with a (kH, kW) kernel of ones
+    (``conv2d`` on (N*C, 1, H, W)), divided by torch's divisor (the window size, the part inside the
+    input with ``count_include_pad=False``, or `divisor_override`)."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"avg_pool2d: expected a 3-D (unbatched) or 4-D (batched) input, got input of "
+                           f"shape {tuple(input.shape)}")
+    if not input.is_floating_point():
+        raise RuntimeError(f"avg_pool2d: expected a floating point input, got dtype {input.dtype}")
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
+        else _pair(stride, "stride")
+    padding = _pair(padding, "padding")
+    if any(k <= 0 for k in kernel) or any(s <= 0 for s in stride):
+        raise RuntimeError(f"avg_pool2d: kernel_size and stride must be greater than zero, got {kernel} and {stride}")
+    if any(p < 0 or p > k // 2 for p, k in zip(padding, kernel)):
+        raise RuntimeError(f"avg_pool2d: pad should be at most half of kernel size, but got pad={padding} "
+                           f"and kernel_size={kernel}")
+    spatial = tuple(input.shape[-2:])
+    out_sizes = tuple(_pool_output_size(s, k, st, p, ceil_mode)
+                      for s, k, st, p in zip(spatial, kernel, stride, padding))
+    if min(out_sizes) < 1:
+        raise RuntimeError(f"avg_pool2d: given input size {tuple(input.shape)}, the calculated output size "
+                           f"{out_sizes} is too small")
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError("avg_pool2d: divisor must be not zero")
+        divisor = np.full(out_sizes, float(divisor_override))
+    else:
+        divisor = np.multiply.outer(*[_pool_divisor(s, k, st, p, o, count_include_pad).astype(np.float64)
+                                      for s, k, st, p, o in zip(spatial, kernel, stride, padding, out_sizes)])
+    planes = input.reshape((-1, 1) + spatial)
+    # Right padding for a ceil_mode window that overhangs (zeros: they add nothing to the sum).
+    extra = [max(0, (o - 1) * st + k - s - 2 * p) for s, k, st, p, o in zip(spatial, kernel, stride, padding, out_sizes)]
+    if any(extra):
+        planes = ag.pad(planes, (0, extra[1], 0, extra[0]))
+    constant = np.all(divisor == divisor.flat[0])
+    weight = ag.full((1, 1) + kernel, 1 / divisor.flat[0] if constant else 1.0, dtype=input.dtype)
+    out = ag.conv2d(planes, weight, None, stride, padding).reshape(tuple(input.shape[:-2]) + out_sizes)
+    return out if constant else out * ag.from_numpy((1 / divisor).astype(input.dtype))
+
+
+def _adaptive_matrix(size, out_size, dtype):
+    """The (out_size, size) averaging matrix of adaptive pooling: row i averages
+    [floor(i size / out), ceil((i + 1) size / out)) (the twin of autograd_core's)."""
+    matrix = np.zeros((out_size, size))
+    for i in range(out_size):  # one row per output position
+        start, end = (i * size) // out_size, -(-((i + 1) * size) // out_size)
+        matrix[i, start:end] = 1.0 / (end - start)
+    return ag.from_numpy(matrix.astype(dtype))
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of (N, C, L) or (C, L) to `output_size` positions (``ag.adaptive_avg_pool1d``)."""
+    return ag.adaptive_avg_pool1d(input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling of (N, C, H, W) or (C, H, W) to `output_size` (an int or a pair; None keeps that size):
+    ``P_H @ x @ P_W^T`` with torch's averaging windows in constant matrices."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got input of shape {tuple(input.shape)}")
+    if not input.is_floating_point():
+        raise RuntimeError(f"adaptive_avg_pool2d: expected a floating point input, got dtype {input.dtype}")
+    sizes = (output_size, output_size) if isinstance(output_size, int) or output_size is None else tuple(output_size)
+    if len(sizes) != 2:
+        raise RuntimeError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
+    height, width = input.shape[-2:]
+    out_h = height if sizes[0] is None else sizes[0]
+    out_w = width if sizes[1] is None else sizes[1]
+    if out_h <= 0 or out_w <= 0 or height == 0 or width == 0:
+        raise RuntimeError(f"adaptive_avg_pool2d: output_size must be positive and the input non-empty, got "
+                           f"output_size={output_size} for input of shape {tuple(input.shape)}")
+    out = input
+    if out_w != width:
+        out = ag.matmul(out, _adaptive_matrix(width, out_w, input.dtype).T)
+    if out_h != height:
+        out = ag.matmul(_adaptive_matrix(height, out_h, input.dtype), out)
+    return out if out is not input else input.reshape(tuple(input.shape))
 
 
 # -- normalisation -------------------------------------------------------------------

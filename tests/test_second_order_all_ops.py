@@ -61,6 +61,13 @@ CASES = {
                lambda: (signed(2, 2, 7), signed(3, 2, 3), signed(3))),
     "conv2d_groups": (lambda x, w: ag.conv2d(x * x, w, padding=(1, 0), dilation=(1, 2), groups=2),
                       lambda: (signed(1, 4, 4, 5), signed(2, 2, 2, 2))),
+    # pooling (max pooling: through its selection)
+    "max_pool1d": (lambda x: ag.max_pool1d(x * x, 3, 2, 1) ** 2, lambda: (signed(2, 2, 7),)),
+    "max_pool2d": (lambda x: ag.max_pool2d(x * x, 2) ** 2, lambda: (signed(1, 2, 4, 4),)),
+    "avg_pool1d": (lambda x: ag.avg_pool1d(x * x, 3, 2, 1, count_include_pad=False), lambda: (signed(2, 2, 7),)),
+    "avg_pool2d": (lambda x: F.avg_pool2d(x * x, 2, ceil_mode=True), lambda: (signed(1, 2, 5, 5),)),
+    "adaptive_avg_pool1d": (lambda x: ag.adaptive_avg_pool1d(x * x, 3), lambda: (signed(2, 2, 7),)),
+    "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x * x, (2, 3)), lambda: (signed(1, 1, 5, 7),)),
     # structure ops inside a nonlinear composition (their own second derivative is zero)
     "getitem_repeated": (lambda x: x[INDEX] ** 2, lambda: (signed(3, 2),)),
     "gather": (lambda x: ag.gather(x * x, 1, ag.tensor([[0, 0], [1, 0]])), lambda: (signed(2, 2),)),

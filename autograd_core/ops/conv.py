@@ -137,7 +137,8 @@ class Conv(Op):
     @staticmethod
     def forward(ctx, x, weight, bias, geometry=None):
         cols = im2col(x, geometry)
-        if ctx.saved_arrays is None and hasattr(ctx, "op"):  # recording: keep the columns for dw
+        edges = getattr(ctx, "edges", None)
+        if edges is not None and edges[1] is not None:  # recording a weight that needs a gradient: keep the columns for dw
             ctx.cols = cols
         ctx.geometry = geometry
         ctx.save_for_backward(x, weight)

@@ -75,3 +75,48 @@ def test_conv_layer_errors_name_the_layer_and_shapes():
     for bad in ({"groups": 2}, {"padding": "full"}, {"padding": "same", "stride": 2}, {"padding_mode": "mirror"}):
         with pytest.raises(ValueError):
             nn.Conv1d(3, 4, 3, **bad)
+
+
+POOL_LAYERS = [
+    ("MaxPool1d", (2,), {}, (2, 3, 10)),
+    ("MaxPool1d", (3, 2, 1), {"dilation": 1, "ceil_mode": True}, (3, 10)),
+    ("MaxPool2d", ((2, 3), 1, 1), {}, (2, 3, 7, 8)),
+    ("AvgPool1d", (3,), {}, (2, 3, 10)),
+    ("AvgPool1d", (3, 2, 1), {"ceil_mode": True, "count_include_pad": False}, (2, 3, 10)),
+    ("AvgPool2d", (2,), {}, (2, 3, 8, 8)),
+    ("AvgPool2d", (3, 2, 1), {"ceil_mode": True, "count_include_pad": False, "divisor_override": 4}, (3, 7, 7)),
+    ("AdaptiveAvgPool1d", (3,), {}, (2, 3, 10)),
+    ("AdaptiveAvgPool2d", ((None, 2),), {}, (2, 3, 7, 8)),
+    ("AdaptiveAvgPool2d", (1,), {}, (2, 3, 7, 8)),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs, shape", POOL_LAYERS)
+def test_pool_layers_match_torch(name, args, kwargs, shape):
+    ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+    assert repr(ours) == repr(theirs)
+    public = {k: v for k, v in vars(theirs).items() if not k.startswith("_") and k != "training"}
+    assert {k: getattr(ours, k) for k in public} == public
+    assert list(ours.state_dict()) == []
+    assert_same(ours, theirs, np.random.default_rng(2).standard_normal(shape))
+
+
+def test_max_pool_layer_returns_indices():
+    x = np.random.default_rng(0).standard_normal((2, 3, 8))
+    values, indices = nn.MaxPool1d(2, return_indices=True)(ag.tensor(x))
+    expected = torch.nn.MaxPool1d(2, return_indices=True)(torch.tensor(x))
+    np.testing.assert_array_equal(indices.numpy(), expected[1].numpy())
+
+
+def test_small_cnn_trains_like_torch():
+    """A Conv2d / MaxPool2d / AvgPool / Linear model with torch's weights: same loss and gradients."""
+    def build(lib):
+        return lib.Sequential(lib.Conv2d(1, 4, 3, padding=1), lib.ReLU(), lib.MaxPool2d(2),
+                              lib.Conv2d(4, 6, 3, padding="same"), lib.ReLU(), lib.AvgPool2d(2),
+                              lib.Flatten(), lib.Linear(6 * 2 * 2, 3))
+    torch.manual_seed(0)
+    theirs = build(torch.nn).double()
+    ours = build(nn).double()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours_from_torch(ours, theirs)
+    assert_same(ours, theirs, np.random.default_rng(3).standard_normal((5, 1, 8, 8)))
