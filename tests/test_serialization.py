@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import autograd_core as ag
+from autograd_core import serialization
 from autograd_core.serialization import SerializationError
 
 
@@ -46,11 +47,17 @@ def test_file_layout_is_safetensors(tmp_path):
     (length,) = struct.unpack("<Q", content[:8])
     assert length % 8 == 0  # data starts 8-byte aligned
     header = json.loads(content[8:8 + length])
-    assert header["w"] == {"dtype": "F32", "shape": [1, 2], "data_offsets": [0, 8]}
-    assert header["i"] == {"dtype": "I64", "shape": [1], "data_offsets": [8, 16]}
+    # The library lays the tensors out (largest alignment first); each entry names its bytes.
+    assert {key: (entry["dtype"], entry["shape"]) for key, entry in header.items() if key != "__metadata__"} \
+        == {"w": ("F32", [1, 2]), "i": ("I64", [1])}
     data = content[8 + length:]
-    assert np.frombuffer(data[:8], "<f4").tolist() == [1.0, 2.0]
-    assert np.frombuffer(data[8:], "<i8").tolist() == [3]
+    assert sorted(tuple(header[key]["data_offsets"]) for key in ("w", "i")) == [(0, 8), (8, 16)] == [(0, len(data) // 2), (len(data) // 2, len(data))]
+    begin, end = header["w"]["data_offsets"]
+    assert np.frombuffer(data[begin:end], "<f4").tolist() == [1.0, 2.0]
+    begin, end = header["i"]["data_offsets"]
+    assert np.frombuffer(data[begin:end], "<i8").tolist() == [3]
+    metadata = header["__metadata__"]
+    assert metadata["format"] == "pt" and len(metadata["autograd_core.sha256"]) == 64
 
 
 def test_nested_structure_round_trip(tmp_path):
@@ -138,6 +145,13 @@ def _header(header):
     return struct.pack("<Q", len(text)) + text
 
 
+def _with_structure(structure):
+    """A file with no tensors, the given structure JSON and its correct checksum (so the structure is reached)."""
+    metadata = {"format": "pt", "autograd_core.structure": structure}
+    metadata["autograd_core.sha256"] = serialization._checksum(metadata, {})
+    return _header({"__metadata__": metadata})
+
+
 def test_truncated_and_malformed_files_are_rejected(tmp_path):
     good = io.BytesIO()
     ag.save({"w": ag.ones(4), "v": ag.ones(2)}, good)
@@ -154,9 +168,12 @@ def test_truncated_and_malformed_files_are_rejected(tmp_path):
         (_header({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}) + b"\0" * 4, "needs 8 bytes"),
         (_header({"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}) + b"\0" * 4, "invalid shape"),
         (_header({"w": {"dtype": "F32"}}), "needs dtype, shape and data_offsets"),
-        (_header({"__metadata__": {"autograd_core.structure": "{\"tensor\": \"missing\"}"}}), "missing tensor"),
-        (_header({"__metadata__": {"autograd_core.structure": "{\"pickle\": 1}"}}), "unrecognised entry"),
-        (_header({"__metadata__": {"autograd_core.structure": "{\"dict\": [[[1], 2]]}"}}), "dict key"),
+        (_header({"__metadata__": {"autograd_core.structure": "[]"}}), "no 'autograd_core.sha256'"),
+        (_with_structure('{"tensor": "missing"}'), "missing tensor"),
+        (_with_structure('{"pickle": 1}'), "unrecognised entry"),
+        (_with_structure('{"dict": [[1], 2]}'), "pairs with str, int, float, bool or None keys"),
+        (_with_structure('{"dict": [1, 2, 3]}'), "key, value pairs"),
+        (_with_structure('{"tensor": "w", "requires_grad": 1}'), "unrecognised tensor reference"),
     ]
     for content, message in cases:
         with pytest.raises(SerializationError, match=message):
