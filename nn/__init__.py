@@ -16,6 +16,8 @@ from .parameter import Parameter  # noqa: F401
 from .pooling import (  # noqa: F401
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d,
 )
+from .rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401
+from .rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: F401
 from . import parallel  # noqa: F401,E402  (after Module: DistributedDataParallel subclasses it)
 from .loss import (  # noqa: F401
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
