@@ -374,14 +374,18 @@ def __ipow__(self, other):
 
 def __setitem__(self, index, value):
     """``self[index] = value`` in place (every index form of ``__getitem__``, incl. boolean masks)."""
-    from .ops.index import index_put, normalize_index
+    from .ops.index import index_put, normalize_index, split_integers
 
     if _recording(self, "setitem", (value,)):
         return _record_setitem(self, index, value, index_put)
-    index, _, _ = normalize_index(index)
+    index, advanced, _ = normalize_index(index)
+    split = split_integers(index) if advanced else None
     data = _array(value)
     try:
-        self._data[index] = data
+        if split is None:
+            self._data[index] = data
+        else:  # torch's order for integers mixed with arrays (see split_integers)
+            self._data[split[0]][split[1]] = data
     except IndexError as error:
         raise IndexError(f"setitem: {str(error).replace('axis', 'dimension')} (tensor shape "
                          f"{tuple(self.shape)})") from None

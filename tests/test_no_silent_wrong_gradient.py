@@ -243,3 +243,56 @@ def test_a_reshape_that_copies_is_not_a_view():
     base.add_(1)  # changes base only: what Mul saved (y) is intact
     z.sum().backward()
     assert x.grad.tolist() == [[2.0, 4.0], [6.0, 8.0]]  # 2 x (torch: the same)
+
+
+# -- indexing: integers mixed with arrays follow torch, not numpy --------------------------------------
+@pytest.mark.parametrize("index, expected", [
+    ((0, slice(None), [1, 2]), lambda a: a[0][:, [1, 2]]),                 # (3, 2); numpy: (2, 3)
+    ((slice(None), 0, [1, 2]), lambda a: a[:, 0][:, [1, 2]]),
+    ((0, [0, 1], slice(None)), lambda a: a[0][[0, 1], :]),
+    ((Ellipsis, 0, [1, 2]), lambda a: a[:, 0][:, [1, 2]]),                 # the Ellipsis covers dim 0
+    ((1, slice(None), [[0], [2]]), lambda a: a[1][:, [[0], [2]]]),          # (3, 2, 1); numpy: (2, 1, 3)
+])
+def test_integers_mixed_with_arrays_index_in_torchs_order(index, expected):
+    # torch applies the integers first, then the arrays to what is left
+    values = np.arange(24.0).reshape(2, 3, 4)
+    out = ag.tensor(values)[index]
+    assert out.shape == expected(values).shape and np.array_equal(out.numpy(), expected(values))
+
+
+def test_setitem_and_its_gradient_with_integers_mixed_with_arrays():
+    y = ag.zeros(2, 3, 4)
+    y[0, :, [1, 2]] = ag.arange(6.0).reshape(3, 2)
+    assert y[0].tolist() == [[0.0, 0.0, 1.0, 0.0], [0.0, 2.0, 3.0, 0.0], [0.0, 4.0, 5.0, 0.0]]
+    w = ag.ones(2, 3, 4, requires_grad=True)
+    z = w * 1
+    z[1, :, [0, 3]] = ag.arange(6.0).reshape(3, 2) * w[0, :, :2]
+    (z * z).sum().backward()
+    assert w.grad[0].tolist() == [[2.0, 4.0, 2.0, 2.0], [10.0, 20.0, 2.0, 2.0], [34.0, 52.0, 2.0, 2.0]]  # torch
+
+
+# -- zero-size dimensions and 0-d assignment ------------------------------------------------------------
+@pytest.mark.parametrize("shape_a, shape_b", [((3, 0), (0,)), ((2, 0, 3), (3, 2)), ((2, 3, 0), (0, 2)), ((0, 3), (3, 4))])
+def test_matmul_backward_with_a_zero_size_dimension(shape_a, shape_b):
+    a, b = ag.ones(*shape_a, requires_grad=True), ag.ones(*shape_b, requires_grad=True)
+    (a @ b).sum().backward()
+    assert a.grad.shape == shape_a and b.grad.shape == shape_b
+    assert not a.grad.numpy().any() and not b.grad.numpy().any()
+
+
+@pytest.mark.parametrize("in_features, out_features, batch", [(3, 20, 0), (0, 4, 2), (3, 0, 2)])
+def test_linear_backward_with_a_zero_size_dimension(in_features, out_features, batch):
+    x = ag.ones(batch, in_features, requires_grad=True)
+    weight = ag.ones(out_features, in_features, requires_grad=True)
+    bias = ag.ones(out_features, requires_grad=True)
+    ag.linear(x, weight, bias).sum().backward()
+    assert weight.grad.shape == (out_features, in_features) and x.grad.shape == (batch, in_features)
+    assert bias.grad.tolist() == [float(batch)] * out_features
+
+
+def test_assigning_into_a_zero_dimensional_non_leaf():
+    x = ag.tensor(2.0, requires_grad=True)
+    y = x * 3
+    y[...] = 5.0
+    y.backward()
+    assert y.item() == 5.0 and x.grad.item() == 0.0

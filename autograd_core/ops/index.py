@@ -76,6 +76,22 @@ def normalize_index(index):
     return tuple(items), advanced, unique
 
 
+def split_integers(index):
+    """torch's order for an index mixing integers and arrays (``x[0, :, [1, 2]]``), or None.
+
+    torch applies the integers first, as selections, then the advanced index to what is left;
+    numpy treats the integers as advanced too (and, with a slice between, moves the indexed
+    dims to the front: shape (2, 3) where torch gives (3, 2)).  Returns ``(first, second)`` with
+    ``x[index]`` (torch) equal to ``x[first][second]`` (numpy): `first` basic, `second` without ints.
+    """
+    if not any(item.__class__ is int for item in index):
+        return None
+    first = tuple(slice(None) if item.__class__ is np.ndarray else item for item in index)
+    second = tuple(item if item.__class__ is np.ndarray or item is Ellipsis else slice(None)
+                   for item in index if item.__class__ is not int)
+    return first, second
+
+
 def _torch_wording(error):
     """numpy says 'axis', torch says 'dimension'."""
     return str(error).replace("for axis", "for dimension").replace("along axis", "along dimension")
@@ -154,6 +170,9 @@ def getitem(input, index):
         return Select.apply(input, index=(index, Ellipsis))  # the commonest case, kept lean
     index, advanced, unique = normalize_index(index)
     if advanced:
+        split = split_integers(index)
+        if split is not None:  # torch's order: the integers first (see split_integers)
+            return getitem(Select.apply(input, index=split[0]), split[1])
         return Index.apply(input, index=index, unique=unique)
     return Select.apply(input, index=index)
 
@@ -348,5 +367,10 @@ def index_put(input, index, values, accumulate=False):
     ``input[index]``'s shape and is cast to input's dtype.  (Where a non-accumulating
     index names a position twice, the last write wins and each write gets g there.)
     """
-    index, _, unique = normalize_index(index)
+    index, advanced, unique = normalize_index(index)
+    split = split_integers(index) if advanced else None
+    if split is not None:  # torch's order: put into the selected part, then the part into the copy
+        first, second = split
+        part = index_put(Select.apply(input, index=first), second, values, accumulate)
+        return IndexPut.apply(input, part, index=first, accumulate=False, unique=True)
     return IndexPut.apply(input, values, index=index, accumulate=accumulate, unique=unique)

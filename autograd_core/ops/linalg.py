@@ -7,6 +7,8 @@ were broadcast come back from the VJP broadcast; the engine sums them down.
 VJPs use only ``ctx.xp.matmul / swapaxes / reshape / expand_dims`` and operators,
 so ``create_graph=True`` differentiates them again.
 """
+import math
+
 import numpy as np
 
 from .op import Op
@@ -60,8 +62,7 @@ class MatMul(Op):
             if want_a:
                 grad_a = xp.expand_dims(g, -1) * b                      # outer product per row
             if want_b:
-                k = b.shape[0]
-                grad_b = xp.matmul(xp.swapaxes(xp.reshape(a, (-1, k)), 0, 1), xp.reshape(g, (-1,)))
+                grad_b = xp.matmul(xp.swapaxes(xp.reshape(a, _as_rows(a.shape)), 0, 1), xp.reshape(g, (math.prod(g.shape),)))
             return grad_a, grad_b
         if a.ndim == 1:  # (k,) @ (..., k, m) -> (..., m)
             if want_a:
@@ -74,11 +75,15 @@ class MatMul(Op):
         if want_b:
             if b.ndim == 2 and a.ndim > 2:
                 # (B, n, k) @ (k, m): fold the batch into rows, one (k, m) product instead of B of them.
-                k, m = b.shape
-                grad_b = xp.matmul(xp.swapaxes(xp.reshape(a, (-1, k)), 0, 1), xp.reshape(g, (-1, m)))
+                grad_b = xp.matmul(xp.swapaxes(xp.reshape(a, _as_rows(a.shape)), 0, 1), xp.reshape(g, _as_rows(g.shape)))
             else:
                 grad_b = xp.matmul(xp.swapaxes(a, -1, -2), g)
         return grad_a, grad_b
+
+
+def _as_rows(shape):
+    """`shape` folded to 2-D, (rows, last dim), without -1 (which numpy cannot infer when a size is 0)."""
+    return (math.prod(shape[:-1]), shape[-1])
 
 
 def matmul(input, other):
@@ -166,10 +171,9 @@ class Linear(Op):
         if want_x:
             grad_x = xp.matmul(g, weight)
         if want_weight or want_bias:
-            out_features, in_features = weight.shape
-            g2 = xp.reshape(g, (-1, out_features))
+            g2 = xp.reshape(g, _as_rows(g.shape))
             if want_weight:
-                grad_w = xp.matmul(xp.swapaxes(g2, 0, 1), xp.reshape(x, (-1, in_features)))
+                grad_w = xp.matmul(xp.swapaxes(g2, 0, 1), xp.reshape(x, _as_rows(x.shape)))
             if want_bias:
                 # A (out,) bias: sum the folded rows; any other broadcastable bias: the engine sums.
                 grad_b = xp.sum(g2, axis=0) if ctx.bias_is_vector else g
