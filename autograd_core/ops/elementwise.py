@@ -12,7 +12,7 @@ from .. import dtypes, kernels
 from ..tensor import make_tensor
 from .op import Op
 
-__all__ = ["abs", "add", "clamp", "clip", "cos", "div", "erf", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "rsqrt", "sign", "sin", "sqrt", "square", "sub", "tan", "where"]
+__all__ = ["abs", "add", "ceil", "clamp", "clip", "cos", "div", "erf", "exp", "expm1", "floor", "log", "log1p", "maximum", "minimum", "mul", "neg", "pow", "round", "rsqrt", "sign", "sin", "sqrt", "square", "sub", "tan", "trunc", "where"]
 
 
 # -- arithmetic -----------------------------------------------------------------
@@ -48,13 +48,15 @@ class Mul(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # Only what a gradient needs (as torch): x * 2 keeps nothing of x, so changing x in place is fine.
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)
         return np.multiply(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return g * b, g * a
+        return (g * b if b is not None else None), (g * a if a is not None else None)
 
 
 class Div(Op):
@@ -64,14 +66,14 @@ class Div(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # a only for d/db (as torch)
         return np.true_divide(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         grad_a = g / b
-        return grad_a, -grad_a * a / b
+        return grad_a, (-grad_a * a / b if a is not None else None)
 
 
 class Neg(Op):
@@ -252,6 +254,71 @@ class Erf(Op):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * _TWO_OVER_SQRT_PI * ctx.xp.exp(-(x * x))
+
+
+class Log1p(Op):
+    """log(1 + x), accurate for small x;  d/dx = 1 / (1 + x)"""
+    float_only = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (1 + x)
+
+
+class Expm1(Op):
+    """e^x - 1, accurate for small x;  d/dx = e^x = y + 1"""
+    float_only = True
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.expm1(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y + 1)
+
+
+class Rounding(Op):
+    """round / floor / ceil / trunc: piecewise constant, so the gradient is zero (as torch's)."""
+    function = None
+
+    @classmethod
+    def forward(cls, ctx, x, decimals=0):
+        if x.dtype.kind not in "fc":
+            return x.copy()  # integers are already whole (torch returns them unchanged)
+        if decimals:
+            return np.round(x, decimals)
+        return cls.function(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0
+
+
+class Round(Rounding):
+    """round half to even (numpy's and torch's rule), to `decimals` places"""
+    function = staticmethod(np.round)
+
+
+class Floor(Rounding):
+    function = staticmethod(np.floor)
+
+
+class Ceil(Rounding):
+    function = staticmethod(np.ceil)
+
+
+class Trunc(Rounding):
+    function = staticmethod(np.trunc)
 
 
 # -- piecewise selections ------------------------------------------------------
@@ -445,3 +512,33 @@ def where(condition, input, other):
 
 def square(input):
     return Mul.apply(input, input)
+
+
+def log1p(input):
+    """log(1 + x), accurate near 0."""
+    return Log1p.apply(input)
+
+
+def expm1(input):
+    """e^x - 1, accurate near 0."""
+    return Expm1.apply(input)
+
+
+def round(input, decimals=0):
+    """Round to the nearest integer (halves to even), or to `decimals` places; gradient zero."""
+    return Round.apply(input, decimals=decimals)
+
+
+def floor(input):
+    """The largest integer <= x; gradient zero."""
+    return Floor.apply(input)
+
+
+def ceil(input):
+    """The smallest integer >= x; gradient zero."""
+    return Ceil.apply(input)
+
+
+def trunc(input):
+    """x rounded toward zero; gradient zero."""
+    return Trunc.apply(input)

@@ -145,10 +145,16 @@ class Op:
         return None
 
 
+class _NoInputNeedsGrad:
+    def __getitem__(self, position):
+        return False
+
+
 class _NotRecording:
-    """The ctx handed to forward when nothing is recorded: saving is a no-op."""
+    """The ctx handed to forward when nothing is recorded: saving is a no-op, no input needs a gradient."""
 
     saved_arrays = None
+    needs_input_grad = _NoInputNeedsGrad()
 
     def save_for_backward(self, *values):
         pass
