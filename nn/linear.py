@@ -51,6 +51,15 @@ class Linear(Module):
 
     def forward(self, input):
         """y = x W^T + b over the last dimension of `input`."""
+        if not isinstance(input, ag.Tensor):  # torch refuses lists and arrays too
+            raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        if input.ndim == 0 or input.shape[-1] != self.in_features:
+            rows = input.numel() // input.shape[-1] if input.ndim and input.shape[-1] else 1
+            last = input.shape[-1] if input.ndim else 1
+            raise RuntimeError(
+                f"Linear: mat1 and mat2 shapes cannot be multiplied ({rows}x{last} and "
+                f"{self.in_features}x{self.out_features}): the input's last dimension is {last}, "
+                f"expected in_features={self.in_features} (input shape {tuple(input.shape)})")
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):

@@ -121,7 +121,9 @@ def half(input, memory_format=None):
     raise TypeError("half(): float16 is not supported by autograd_core; use float() (float32) or double()")
 
 
-bfloat16 = half
+def bfloat16(input, memory_format=None):
+    """bfloat16 is not supported: a clear error rather than a silent float32."""
+    raise TypeError("bfloat16(): bfloat16 is not supported by autograd_core; use float() (float32) or double()")
 
 
 def cpu(input, memory_format=None):
