@@ -44,9 +44,9 @@ from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, se
 from .ops import *  # noqa: F401,F403
 from .ops.namespace import ARRAY as _ARRAY, TENSOR as _TENSOR
 from .random import (  # noqa: F401
-    manual_seed, normal, rand, rand_like, randint, randn, randn_like, randperm, seed,
+    get_rng_state, manual_seed, normal, rand, rand_like, randint, randn, randn_like, randperm, seed, set_rng_state,
 )
-from .serialization import load, save  # noqa: F401
+from .serialization import SerializationError, load, save  # noqa: F401
 from .tensor import Tensor  # noqa: F401
 
 # -- the assembly step ---------------------------------------------------------------
