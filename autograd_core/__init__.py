@@ -28,7 +28,7 @@ import importlib as _importlib
 
 from . import dtypes, graph as _graph, tensor_methods as _tensor_methods
 from .creation import (  # noqa: F401
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like,
+    FloatTensor, LongTensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like,
     tensor, zeros, zeros_like,
 )
 from .dtypes import (  # noqa: F401

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import dtypes
 from .arrays import as_array, infer_dtype
-from .tensor import make_tensor
+from .tensor import Tensor, make_tensor
 
 
 def _new(array, requires_grad, device):
@@ -110,3 +110,15 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
+
+
+def FloatTensor(*args):  # noqa: N802  (torch's name)
+    """torch's old-style float32 constructor: a float32 copy of `data` (``FloatTensor([1, 2])``), or
+    zeros of the given sizes (``FloatTensor(2, 3)``; torch's are uninitialised)."""
+    return Tensor(*args, dtype=dtypes.float32)
+
+
+def LongTensor(*args):  # noqa: N802
+    """torch's old-style int64 constructor: an int64 copy of `data` (floats truncated toward zero,
+    as torch), or zeros of the given sizes."""
+    return Tensor(*args, dtype=dtypes.int64)

@@ -166,7 +166,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-
     if grad_outputs is None:
         rng = np.random.default_rng(seed)
         grad_outputs = tuple(
-            Tensor(rng.standard_normal(outputs[o].shape).astype(outputs[o].dtype), requires_grad=True)
+            Tensor(rng.standard_normal(outputs[o].shape), dtype=outputs[o].dtype, requires_grad=True)
             for o in output_positions
         )
     else:

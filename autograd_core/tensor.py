@@ -37,8 +37,12 @@ class Tensor:
     # Make ``ndarray <op> Tensor`` defer to Tensor's reflected operators.
     __array_ufunc__ = None
 
-    def __init__(self, data, dtype=None, requires_grad=False):
-        self._data = as_array(data, dtype)
+    def __init__(self, *args, dtype=None, requires_grad=False):
+        """torch's old-style constructor: ``Tensor(data)`` is a copy of `data` in the default float
+        dtype (float32), as ``torch.Tensor([1, 2])``; ``Tensor(2, 3)`` a (2, 3) tensor (zeros; torch's
+        is uninitialised); ``Tensor()`` an empty one.  ``dtype=`` keeps a given dtype instead.  A
+        tensor already of that dtype is shared, not copied (torch's rule; nn.Parameter relies on it)."""
+        self._data = _legacy_array(args, dtype)
         self._grad = None
         self._requires_grad = False
         self._node = None
@@ -234,6 +238,12 @@ class Tensor:
         # so does any one-element tensor given a format spec (f"{loss:.4f}").
         if self._data.ndim == 0 or (self._data.size == 1 and spec):
             return format(self.item(), spec)
+        if spec:
+            # As torch (object.__format__), but saying why: str's "Unknown format code 'f' for
+            # object of type 'str'" hid that the tensor has more than one element.
+            raise TypeError(f"unsupported format string {spec!r} passed to Tensor.__format__: only a "
+                            f"one-element tensor formats like a number, this one has shape "
+                            f"{tuple(self._data.shape)} (format t.item() or t.tolist() instead)")
         return format(str(self), spec)
 
     def __repr__(self):
@@ -276,6 +286,21 @@ class Tensor:
             self._node.retained = {}
         self._node.retained[self._output_index] = weakref.ref(self)
         self._retains_grad = True
+
+
+def _legacy_array(args, dtype):
+    """The array of ``Tensor(*args)``: sizes, one piece of data, or nothing."""
+    target = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+    if not args:
+        return np.zeros((0,), target)
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_)) for a in args):
+        return np.zeros(tuple(int(a) for a in args), target)
+    if len(args) != 1:
+        raise TypeError(f"Tensor(): expected sizes (ints) or one piece of data, got {len(args)} arguments")
+    data = args[0]
+    if hasattr(data, "_data") and data._data.dtype == target:
+        return data._data  # a tensor of that dtype: shared memory, as torch.Tensor(t)
+    return np.array(as_array(data), dtype=target, copy=True)
 
 
 def make_tensor(data, node=None, *, output_index=0, view_of=None):

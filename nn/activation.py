@@ -62,6 +62,20 @@ class Sigmoid(Module):
         return input.sigmoid()
 
 
+class SiLU(Module):
+    """silu(x) = x * sigmoid(x) (also called swish)"""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.silu(input)
+
+    def extra_repr(self):
+        return _inplace_repr(self.inplace)
+
+
 class Tanh(Module):
     """tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x))"""
 

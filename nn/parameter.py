@@ -20,7 +20,7 @@ class Parameter(ag.Tensor):
                 f"Parameter: expected a Tensor as data, got {type(data).__name__} "
                 "(wrap arrays or lists with autograd_core.tensor(...) first)"
             )
-        super().__init__(data)
+        super().__init__(data, dtype=data.dtype)  # the data's own dtype and memory, as torch's Parameter
         if requires_grad:
             self.requires_grad_(True)
 

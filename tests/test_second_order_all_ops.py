@@ -35,6 +35,8 @@ CASES = {
     "tan": (ag.tan, lambda: (ag.tensor(rng.uniform(-1.2, 1.2, size=(2, 3)), requires_grad=True),)),  # off pi/2
     "cos": (ag.cos, lambda: (signed(4),)),
     "erf": (ag.erf, lambda: (signed(4),)),
+    "log1p": (ag.log1p, lambda: (positive(4),)),
+    "expm1": (ag.expm1, lambda: (signed(4),)),
     "tanh": (ag.tanh, lambda: (signed(4),)),
     "sigmoid": (ag.sigmoid, lambda: (signed(4),)),
     "elu": (ag.elu, lambda: (signed(5),)),
@@ -68,6 +70,8 @@ CASES = {
     "avg_pool2d": (lambda x: F.avg_pool2d(x * x, 2, ceil_mode=True), lambda: (signed(1, 2, 5, 5),)),
     "adaptive_avg_pool1d": (lambda x: ag.adaptive_avg_pool1d(x * x, 3), lambda: (signed(2, 2, 7),)),
     "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x * x, (2, 3)), lambda: (signed(1, 1, 5, 7),)),
+    "sort_topk": (lambda x: ag.sort(x * x, dim=0).values + ag.topk(x ** 3, 2, dim=0).values.sum(0),
+                  lambda: (signed(3, 2),)),
     # structure ops inside a nonlinear composition (their own second derivative is zero)
     "getitem_repeated": (lambda x: x[INDEX] ** 2, lambda: (signed(3, 2),)),
     "gather": (lambda x: ag.gather(x * x, 1, ag.tensor([[0, 0], [1, 0]])), lambda: (signed(2, 2),)),

@@ -21,10 +21,11 @@ from .pool import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .softmax import *  # noqa: F401,F403
+from .sort import *  # noqa: F401,F403
 from .statistics import *  # noqa: F401,F403
 
 # (Looked up in sys.modules: `pad`, `softmax`... are also the names of the functions imported above.)
 FAMILIES = tuple(_sys.modules[f"{__name__}.{family}"] for family in (
     "activation", "compare", "conv", "convert", "elementwise", "index", "join", "linalg", "loss", "pad", "pool", "reduce",
-    "shape", "softmax", "statistics"))
+    "shape", "softmax", "sort", "statistics"))
 __all__ = sorted({name for family in FAMILIES for name in family.__all__})

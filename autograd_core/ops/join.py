@@ -8,6 +8,7 @@
 import numpy as np
 
 from .. import grad_mode
+from ..arrays import as_array
 from ..graph import Node, edge_of
 from ..views import ViewInfo, current
 from ..tensor import Tensor, make_tensor
@@ -140,7 +141,7 @@ class Split(Op):
         so backward costs one join instead of a full-size gradient per piece.
         """
         if not isinstance(input, Tensor):
-            input = Tensor(input)
+            input = make_tensor(as_array(input))
         lead = (slice(None),) * dim
         arrays = [input._data[lead + (piece, Ellipsis)] for piece in pieces]
         node = None

@@ -14,6 +14,7 @@ from ._dims import wrap_dim
 from .op import Op
 
 __all__ = [
+    "t",
     "reshape", "view", "flatten", "squeeze", "unsqueeze", "expand", "expand_as", "reshape_as",
     "view_as", "broadcast_to", "permute", "transpose", "swapaxes", "movedim",
 ]
@@ -216,3 +217,13 @@ def movedim(input, source, destination):
     for dest, src in sorted(zip(destination, source)):
         order.insert(dest, src)
     return Permute.apply(input, dims=tuple(order))
+
+
+def t(input):
+    """The transpose of a matrix; a 0-D or 1-D tensor is returned as it is (torch's rule: <= 2-D only)."""
+    ndim = np.ndim(input)
+    if ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
+    if ndim < 2:
+        return Reshape.apply(input, shape=tuple(np.shape(input)))
+    return Permute.apply(input, dims=(1, 0))
