@@ -147,13 +147,15 @@ class Node:
         if edge is None:
             return make_tensor(value)  # an input that needs no gradient: a constant
         target, index, _, dtype = edge
-        handle = make_tensor(value, target, output_index=index) if target.__class__ is Node else target
-        if value.dtype != dtype:
-            # Forward saw the input cast to a common dtype (type promotion): record that cast
-            # too, so that second derivatives flow back through it to the input itself.
-            handle = self.xp.astype(make_tensor(value.astype(dtype), target, output_index=index)
-                                    if target.__class__ is Node else target, value.dtype)
-        return handle
+        # Forward may have seen the input cast to a common dtype (type promotion): then the handle
+        # holds the input's own values and the cast is recorded too, so that second derivatives
+        # flow back through it to the input itself.
+        cast = value.dtype != dtype
+        if target.__class__ is Node:
+            handle = make_tensor(value.astype(dtype) if cast else value, target, output_index=index)
+        else:
+            handle = target  # the leaf itself
+        return self.xp.astype(handle, value.dtype) if cast else handle
 
     def output_tensor(self, index):
         """A new handle on this node's output `index` (its saved array), at its place on the tape."""
