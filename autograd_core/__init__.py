@@ -14,7 +14,7 @@ fails on an import cycle):
   3. ``graph``                                the tape: Node, edges, the reverse pass.
   4. ``ops/op.py``, ``ops/_dims.py``          how an op is written and recorded.
   5. ``ops/<family>.py``, ``ops/namespace``   the differentiable ops; ``xp`` for their VJPs.
-  6. ``creation``, ``random``, ``function``, ``functional``, ``inplace``, ``fused``, ``gradcheck``,
+  6. ``creation``, ``random``, ``function``, ``engine``, ``inplace``, ``fused``, ``gradcheck``,
      ``serialization``, ``data``, ...        what users call, built on the ops.
   7. this file                                the assembly step (below).
 
@@ -37,7 +37,7 @@ from .dtypes import (  # noqa: F401
 )
 from .dtypes import float  # noqa: F401,A004
 from .function import Function  # noqa: F401
-from .functional import grad  # noqa: F401
+from .engine import grad  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .grads import zero_grad_  # noqa: F401
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401

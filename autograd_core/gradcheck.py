@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from . import grad_mode
-from .functional import grad
+from .engine import grad
 from .tensor import Tensor, make_tensor
 
 

@@ -6,7 +6,7 @@ same name unless it is listed in `FUNCTION_ONLY`.  Operators call the same
 functions.  A name listed here that does not exist is an error at import, never
 a silently missing method.
 """
-from . import functional, inplace, ops
+from . import engine, inplace, ops
 from .ops import convert
 from .ops._dims import wrap_dim
 
@@ -63,4 +63,4 @@ def bind(tensor_class):
         setattr(tensor_class, name, _reflected(function))
     tensor_class.size = size
     tensor_class.where = where
-    tensor_class.backward = functional.tensor_backward
+    tensor_class.backward = engine.tensor_backward

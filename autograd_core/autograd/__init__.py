@@ -4,7 +4,7 @@
 switches are the very objects the top-level package exports (``autograd_core.grad``...).
 """
 from ..function import Function, FunctionCtx  # noqa: F401
-from ..functional import backward, grad  # noqa: F401
+from ..engine import backward, grad  # noqa: F401
 from ..gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 

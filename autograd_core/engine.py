@@ -1,4 +1,4 @@
-"""`grad()`: gradients of outputs with respect to chosen inputs, without touching ``.grad``."""
+"""The engine's entry points: `backward()` (into ``.grad``) and `grad()` (returned, ``.grad`` untouched)."""
 import numpy as np
 
 from .graph import backward_pass
