@@ -1,4 +1,4 @@
-"""Gradient clipping and parameter <-> vector conversion (torch.nn.utils).
+"""Gradient clipping and parameter <-> vector conversion (torch.nn.utils), and `GradientMonitor`.
 
     loss.backward()
     nn.utils.clip_grad_norm_(model.parameters(), max_norm=2.0)
@@ -9,6 +9,8 @@ import math
 import numpy as np
 
 import autograd_core as ag
+
+from .monitor import GradientMonitor  # noqa: F401  (gradient flow: monitor.py)
 
 
 def _as_list(parameters):
