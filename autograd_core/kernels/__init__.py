@@ -11,10 +11,8 @@ array; results in benchmarks/results/kernels.json): see the table below.
 """
 import numpy as np
 
-from . import numba_cache
-
-numba_cache.install()  # before any kernel is defined: the cache then notices edits to any file here
-
+# Numba itself is imported on the first kernel call (jit.py), which also installs the
+# package-wide cache key (numba_cache.py) before any dispatcher exists.
 from . import activations, cross_entropy, reductions, rows  # noqa: E402
 
 # -- activations ---------------------------------------------------------------------

@@ -19,7 +19,7 @@ import math
 from functools import partial
 
 import numpy as np
-from numba import njit
+from .jit import njit
 
 from . import reference, special
 from . import scalar_math as sm

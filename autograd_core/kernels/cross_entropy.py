@@ -9,7 +9,7 @@ gradient.  The numpy twin is in `reference_loss.py`.
 import math
 
 import numpy as np
-from numba import njit
+from .jit import njit
 
 from . import reference_loss
 from .rows import _exp_sum, _row_max

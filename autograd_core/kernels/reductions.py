@@ -13,7 +13,7 @@ Other dtypes, and sets of axes that are not adjacent, go to numpy.
 import math
 
 import numpy as np
-from numba import njit
+from .jit import njit
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)

@@ -15,7 +15,7 @@ Results keep the input dtype; the sums of exponentials accumulate in float64.
 import math
 
 import numpy as np
-from numba import njit
+from .jit import njit
 
 from . import reference
 from . import scalar_math as sm

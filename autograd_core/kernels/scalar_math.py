@@ -17,8 +17,7 @@ to every file of this package, so edits here do recompile the kernels.
 import math
 
 import numpy as np
-from numba import njit, types
-from numba.extending import overload
+from .jit import njit, overload
 
 
 def exp(x):
@@ -53,6 +52,8 @@ def normal_cdf_pdf(x):
 
 def _float_kind(numba_type):
     """np.float32 or np.float64 for the matching Numba scalar type, else None (no overload)."""
+    from numba import types  # at compile time: Numba is loaded by then (jit.py)
+
     if numba_type == types.float32:
         return np.float32
     if numba_type == types.float64:
@@ -266,6 +267,8 @@ _F32 = np.float32
 
 @overload(normal_cdf_pdf, inline="always")
 def _normal_cdf_pdf_impl(x):
+    from numba import types
+
     if x == types.float64:
         def impl_double(x):
             # libm's erfc is exact to double precision; there is no float64 polynomial here.

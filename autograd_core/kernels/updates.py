@@ -22,7 +22,7 @@ between target and operands.  Callers keep numpy for everything else
 those.  numpy twins are in `reference_updates.py`.
 """
 import numpy as np
-from numba import njit
+from .jit import njit
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 # error_model="numpy": x / 0 gives inf/nan as numpy and torch do, with no check in the loop.

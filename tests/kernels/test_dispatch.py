@@ -77,3 +77,36 @@ def test_numba_cache_is_keyed_on_the_whole_package():
     assert type(locator).__name__.startswith("Package")
     own_stamp, package_stamp = locator.get_source_stamp()
     assert package_stamp == numba_cache._package_stamp()
+
+
+def test_numba_is_imported_on_the_first_kernel_call_not_with_the_package():
+    """import autograd_core (and nn, optim) and small tensors on ops whose kernels have a numpy
+    path below a size threshold (tanh, sum, mean, matmul) do not import Numba (0.3 s and ~60 MiB); the first kernel call does, and every kernel name in the
+    package's modules is then Numba's dispatcher itself (jitted callers need that)."""
+    import subprocess
+    import sys
+    script = (
+        "import sys\n"
+        "import autograd_core as ag, nn, optim\n"
+        "x = ag.randn(8, 3, requires_grad=True)\n"
+        "((x @ ag.randn(3, 2)).tanh() ** 2).mean().backward()\n"
+        "print('before', 'numba' in sys.modules)\n"
+        "nn.functional.gelu(ag.randn(5000, requires_grad=True)).sum().backward()\n"
+        "print('after', 'numba' in sys.modules)\n"
+        "from autograd_core.kernels.jit import LazyKernel\n"
+        "left = [f'{m}.{k}' for m, mod in list(sys.modules.items()) if m.startswith('autograd_core.kernels')\n"
+        "        for k, v in vars(mod).items() if isinstance(v, LazyKernel)]\n"
+        "print('left', left)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True).stdout
+    assert "before False" in out and "after True" in out and "left []" in out, out
+
+
+def test_a_kernel_kept_from_before_loading_forwards_to_its_dispatcher():
+    from autograd_core.kernels import activations, jit
+    jit.load()
+    lazy = next(k for k in jit._kernels if k.__name__ == "_relu_forward")
+    x = np.array([-1.0, 2.0, -0.0, 3.5], dtype=np.float32)
+    np.testing.assert_array_equal(lazy(x), reference.relu_forward(x))
+    assert activations._relu_forward is lazy.dispatcher
+    assert lazy.signatures  # a dispatcher attribute, through the forwarding object

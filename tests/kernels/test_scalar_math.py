@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 from numba import njit
 
+from autograd_core.kernels import jit
 from autograd_core.kernels import scalar_math as sm
 from kernel_testing import assert_ulp
+
+jit.load()  # registers scalar_math's overloads with Numba: the kernels below call its stubs
 
 
 @njit(error_model="numpy")  # not cached: the cache would not see edits to scalar_math.py
