@@ -39,6 +39,16 @@ def machine_info():
     }
 
 
+def numpy_simd():
+    """numpy's compiled-in SIMD baseline and the dispatch targets this CPU supports (AVX2, AVX512_SKX...)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+    except ImportError:  # numpy < 2
+        from numpy.core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+    return {"baseline": list(__cpu_baseline__),
+            "dispatch_supported": [name for name in __cpu_dispatch__ if __cpu_features__.get(name)]}
+
+
 def machine_markdown(info):
     """The machine paragraph printed above the tables."""
     versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items() if version)

@@ -8,9 +8,11 @@ with the transcendental functions from `scalar_math` so the loop vectorizes.
 Layout: the Numba kernels take 1-D contiguous float32/float64 arrays.  The
 small wrappers below present any array as one: a C- or F-contiguous
 (transposed) array as a flat view of its memory (no copy), other strided
-arrays as a contiguous copy; other dtypes (or mismatched/broadcast operands)
-go to the numpy twin.  Keeping the kernels 1-D means one compiled version per
-dtype rather than one per (dtype, ndim).
+arrays as one contiguous copy; an upstream gradient that is a broadcast of one
+number (the gradient of ``sum()``/``mean()``) as that number; other dtypes or
+mismatched shapes go to the numpy twin.  Keeping the kernels 1-D means one
+compiled version per dtype (and scalar-or-array gradient) rather than one per
+(dtype, ndim, layout).
 
 Compilation is lazy (on first call) and cached on disk (``cache=True``), so
 each machine compiles once; see benchmarks/kernels.py for the timings.
@@ -19,7 +21,7 @@ import math
 from functools import partial
 
 import numpy as np
-from .jit import njit
+from .jit import njit, overload
 
 from . import reference, special
 from . import scalar_math as sm
@@ -32,29 +34,71 @@ _FLOATS = (_F32, _F64)
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
 
 
+def element(values, i):
+    """``values[i]`` for an array, ``values`` itself for a scalar.  A backward kernel reads its
+    upstream gradient through this: when that gradient is a broadcast of one number (what
+    ``sum()`` and ``mean()`` send back) it is passed as the number, and the loop neither reads
+    memory for it nor leaves its vectorized fast path."""
+    raise NotImplementedError("element() is only callable inside Numba kernels")
+
+
+@overload(element, inline="always")
+def _element_impl(values, i):
+    from numba import types
+
+    if isinstance(values, types.Array):
+        return lambda values, i: values[i]
+    return lambda values, i: values
+
+
+def _flat(x):
+    """x as a 1-D C-contiguous array, and how to give the kernel's 1-D result x's shape back.
+
+    C- and F-contiguous (transposed) arrays are their own memory read in order (no copy);
+    anything else (sliced, strided) is copied once: a strided 1-D operand would make Numba
+    compile a generic-stride loop that does not vectorize (~20x slower on 1M elements).
+    """
+    flags = x.flags
+    if flags.c_contiguous:
+        return x.reshape(-1), x.shape, False
+    if flags.f_contiguous:
+        return x.T.reshape(-1), x.T.shape, True
+    return np.ascontiguousarray(x).reshape(-1), x.shape, False
+
+
+def _shaped(result, shape, transposed):
+    result = result.reshape(shape)
+    return result.T if transposed else result
+
+
 def _unary(kernel, twin, x, *params):
     """Run the 1-D `kernel(x, *params)` on a float32/float64 array of any shape and layout."""
-    dtype = x.dtype
-    if dtype not in _FLOATS:  # `in` compares by identity, then ==: arrays made by Numba have equal, not identical, dtypes
+    if x.dtype not in _FLOATS:  # `in` compares by identity, then ==: arrays made by Numba have equal, not identical, dtypes
         return twin(x, *params)
-    flags = x.flags
-    if flags.f_contiguous and not flags.c_contiguous:
-        # A transposed array: elementwise work does not care about order, so run on its memory.
-        x = x.T
-        return kernel(x.reshape(-1), *params).reshape(x.shape).T
-    return kernel(x.reshape(-1), *params).reshape(x.shape)  # reshape copies only if strided
+    flat, shape, transposed = _flat(x)
+    return _shaped(kernel(flat, *params), shape, transposed)
+
+
+def _is_one_value(g):
+    """Whether every element of `g` is the same memory: a broadcast of a single number."""
+    return g.size > 0 and not any(g.strides)
 
 
 def _binary(kernel, twin, g, a, *params):
-    """Run the 1-D `kernel(g, a, *params)` on same-shape, same-dtype float operands, else the twin."""
-    dtype = g.dtype
-    if (a.dtype is not dtype and a.dtype != dtype) or dtype not in _FLOATS or g.shape != a.shape:
+    """Run the 1-D `kernel(g, a, *params)` on same-shape, same-dtype float operands, else the twin.
+
+    `g` may be a broadcast of one number (passed to the kernel as that number), or any layout;
+    the result has `a`'s layout when `a` is C- or F-contiguous.
+    """
+    dtype = a.dtype
+    if (g.dtype is not dtype and g.dtype != dtype) or dtype not in _FLOATS or g.shape != a.shape:
         return twin(g, a, *params)
-    g_flags, a_flags = g.flags, a.flags
-    if g_flags.f_contiguous and a_flags.f_contiguous and not (g_flags.c_contiguous and a_flags.c_contiguous):
-        g, a = g.T, a.T
-        return kernel(g.reshape(-1), a.reshape(-1), *params).reshape(g.shape).T
-    return kernel(g.reshape(-1), a.reshape(-1), *params).reshape(g.shape)
+    a_flat, shape, transposed = _flat(a)
+    if _is_one_value(g):
+        return _shaped(kernel(g[(0,) * g.ndim], a_flat, *params), shape, transposed)
+    g_flat = (g.T if transposed else g)
+    g_flat = g_flat.reshape(-1) if g_flat.flags.c_contiguous else np.ascontiguousarray(g_flat).reshape(-1)
+    return _shaped(kernel(g_flat, a_flat, *params), shape, transposed)
 
 
 # -- relu -----------------------------------------------------------------------------
@@ -69,9 +113,9 @@ def _relu_forward(x):
 
 @njit(**_JIT)
 def _relu_backward(g, y):
-    out = np.empty_like(g)
-    for i in range(g.size):
-        out[i] = g[i] if y[i] > 0 else 0
+    out = np.empty_like(y)
+    for i in range(y.size):
+        out[i] = element(g, i) if y[i] > 0 else 0
     return out
 
 
@@ -98,10 +142,10 @@ def _leaky_relu_forward(x, negative_slope):
 
 @njit(**_JIT)
 def _leaky_relu_backward(g, x, negative_slope):
-    slope = g.dtype.type(negative_slope)
-    out = np.empty_like(g)
-    for i in range(g.size):
-        v = g[i]
+    slope = x.dtype.type(negative_slope)
+    out = np.empty_like(x)
+    for i in range(x.size):
+        v = element(g, i)
         out[i] = v if x[i] > 0 else v * slope
     return out
 
@@ -132,13 +176,13 @@ def _elu_forward(x, alpha):
 
 @njit(**_JIT)
 def _elu_backward(g, x, alpha):
-    a = g.dtype.type(alpha)
+    a = x.dtype.type(alpha)
     zero = x.dtype.type(0)
-    out = np.empty_like(g)
-    for i in range(g.size):
+    out = np.empty_like(x)
+    for i in range(x.size):
         v = x[i]
         slope = a * sm.exp(zero if v > zero else v)  # NaN passes through
-        out[i] = g[i] if v > zero else g[i] * slope
+        out[i] = element(g, i) if v > zero else element(g, i) * slope
     return out
 
 
@@ -164,10 +208,10 @@ def _sigmoid_forward(x):
 @njit(**_JIT)
 def _sigmoid_backward(g, y):
     one = y.dtype.type(1)
-    out = np.empty_like(g)
-    for i in range(g.size):
+    out = np.empty_like(y)
+    for i in range(y.size):
         s = y[i]
-        out[i] = g[i] * s * (one - s)
+        out[i] = element(g, i) * s * (one - s)
     return out
 
 
@@ -182,12 +226,12 @@ def _tanh_forward(x):
 @njit(**_JIT)
 def _tanh_backward(g, y):
     one = y.dtype.type(1)
-    out = np.empty_like(g)
-    for i in range(g.size):
+    out = np.empty_like(y)
+    for i in range(y.size):
         t = y[i]
         # (1 - t)(1 + t), not 1 - t*t: where |t| is near 1, t*t's rounding error would be most
         # of the result (torch's fused multiply-add avoids that too).
-        out[i] = g[i] * ((one - t) * (one + t))
+        out[i] = element(g, i) * ((one - t) * (one + t))
     return out
 
 
@@ -228,11 +272,11 @@ def _gelu_erf_forward(x):
 
 @njit(**_JIT)
 def _gelu_erf_backward(g, x):
-    out = np.empty_like(g)
-    for i in range(g.size):
+    out = np.empty_like(x)
+    for i in range(x.size):
         v = x[i]
         cdf, pdf = sm.normal_cdf_pdf(v)
-        out[i] = g[i] * (cdf + v * pdf)  # d/dx x Phi(x) = Phi(x) + x phi(x)
+        out[i] = element(g, i) * (cdf + v * pdf)  # d/dx x Phi(x) = Phi(x) + x phi(x)
     return out
 
 
@@ -255,14 +299,14 @@ def _gelu_tanh_backward(g, x):
     k = x.dtype.type(_CUBIC)
     k3 = x.dtype.type(3 * _CUBIC)
     one = x.dtype.type(1)
-    out = np.empty_like(g)
-    for i in range(g.size):
+    out = np.empty_like(x)
+    for i in range(x.size):
         v = x[i]
         u = c * (v + k * v * v * v)
         s = sm.sigmoid(u + u)
         du = c * (one + k3 * v * v)
         # d/dx x s(2u) = s + x s (1 - s) 2 u'
-        out[i] = g[i] * (s + (v + v) * s * (one - s) * du)
+        out[i] = element(g, i) * (s + (v + v) * s * (one - s) * du)
     return out
 
 
@@ -309,11 +353,11 @@ def _softplus_forward(x, beta, threshold):
 def _softplus_backward(g, x, beta, threshold):
     b = x.dtype.type(beta)
     limit = x.dtype.type(threshold)
-    out = np.empty_like(g)
-    for i in range(g.size):
+    out = np.empty_like(x)
+    for i in range(x.size):
         z = x[i] * b
         s = sm.sigmoid(z)
-        out[i] = g[i] if z > limit else g[i] * s
+        out[i] = element(g, i) if z > limit else element(g, i) * s
     return out
 
 

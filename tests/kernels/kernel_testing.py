@@ -45,4 +45,7 @@ def layouts(shape_2d=(40, 30), seed=0, scale=3.0):
         ("strided", lambda dt: wide.astype(dt)[::2, ::3]),
         ("transposed", lambda dt: wide.astype(dt).T),
         ("3-d", lambda dt: base[:24].astype(dt).reshape(2, 3, 4, 37)[:, 1:, :, ::5]),
+        ("strided-1d", lambda dt: base[:, 3].astype(dt)[::3]),
+        ("broadcast-rows", lambda dt: np.broadcast_to(base[0, :].astype(dt), (50, 37))),
+        ("negative-stride", lambda dt: wide.astype(dt)[::-1, ::-2]),
     ]

@@ -240,3 +240,65 @@ def test_read_only_input():
 def test_gelu_rejects_unknown_approximation():
     with pytest.raises(ValueError, match="gelu: approximate must be 'none' or 'tanh'"):
         activations.gelu_forward(np.zeros(3, np.float32), "fast")
+
+
+# -- the upstream gradient in the layouts the engine hands over ---------------------------------
+BACKWARDS = [
+    ("relu_backward", ()), ("leaky_relu_backward", (0.2,)), ("elu_backward", (1.3,)),
+    ("sigmoid_backward", ()), ("tanh_backward", ()), ("gelu_backward", ("none",)),
+    ("gelu_backward", ("tanh",)), ("softplus_backward", (1.5, 20.0)),
+]
+
+
+def _gradient_layouts(shape, dtype):
+    """Upstream gradients of `shape`: the gradient of sum() (a broadcast of one number), of a
+    sum over dim 0 (a broadcast row), transposed, sliced, and reversed memory."""
+    rng = np.random.default_rng(3)
+    rows, cols = shape
+    wide = rng.standard_normal((2 * cols, 2 * rows)).astype(dtype)
+    return [
+        ("one-number", np.broadcast_to(np.asarray(0.75, dtype=dtype), shape)),
+        ("row", np.broadcast_to(rng.standard_normal(cols).astype(dtype), shape)),
+        ("transposed", np.ascontiguousarray(wide[:cols, :rows]).T),
+        ("sliced", wide.T[::2, ::2][:rows, :cols]),
+        ("reversed", np.ascontiguousarray(wide[:rows, :cols])[::-1, ::-1]),
+    ]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("x_layout", ["contiguous", "transposed"])
+@pytest.mark.parametrize("name, params", BACKWARDS, ids=[f"{n}{p}" for n, p in BACKWARDS])
+def test_backward_kernels_take_any_gradient_layout(name, params, x_layout, dtype):
+    """Bit for bit what the same kernel gives on a contiguous copy of the gradient (a broadcast of one
+    number is passed as that number: the arithmetic is unchanged), and the twin's where its arithmetic is."""
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((37, 50)) * 3).astype(dtype)
+    x = np.ascontiguousarray(x.T).T if x_layout == "transposed" else x
+    saved = activations.sigmoid_forward(x) if name == "sigmoid_backward" else (
+        reference.tanh_forward(x) if name == "tanh_backward" else (
+            reference.relu_forward(x) if name == "relu_backward" else x))
+    kernel, twin = getattr(activations, name), getattr(reference, name)
+    for label, g in _gradient_layouts(x.shape, dtype):
+        result = kernel(g, saved, *params)
+        expected = kernel(np.ascontiguousarray(g), saved, *params)
+        assert result.shape == x.shape and result.dtype == x.dtype, label
+        np.testing.assert_array_equal(result, expected, err_msg=label)
+        if name in ("relu_backward", "leaky_relu_backward", "sigmoid_backward"):  # the twin's arithmetic
+            np.testing.assert_array_equal(result, twin(np.ascontiguousarray(g), saved, *params), err_msg=label)
+        # (the others' accuracy on contiguous operands is bounded above, against truth and the twin)
+
+
+def test_gradient_of_sum_is_read_as_one_number(monkeypatch):
+    """The broadcast gradient of sum() reaches the Numba kernel as a scalar, not as memory."""
+    seen = []
+    kernel = activations._relu_backward
+
+    def spy(g, y):
+        seen.append(np.ndim(g))
+        return kernel(g, y)
+
+    monkeypatch.setattr(activations, "_relu_backward", spy)
+    y = np.abs(np.random.default_rng(0).standard_normal((300, 40))).astype(np.float32)
+    g = np.broadcast_to(np.float32(2.0), y.shape)
+    np.testing.assert_array_equal(activations.relu_backward(g, y), np.where(y > 0, 2.0, 0.0).astype(np.float32))
+    assert seen == [0]

@@ -89,3 +89,29 @@ def test_arrays_made_by_numba_take_the_kernel_path(monkeypatch):
     monkeypatch.setattr(reductions, "_sum_rows", lambda *a, original=reductions._sum_rows: calls.append(1) or original(*a))
     reductions.sum_forward(x, 1)
     assert calls
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(5, 7), (3, 4, 6), (2, 3, 4, 5)])
+def test_transposed_arrays_are_reduced_without_a_copy_and_match_numpy(shape, dtype, monkeypatch):
+    """An F-contiguous array (x.T of a C array) is reduced as its transpose over mirrored axes."""
+    x = np.asfortranarray(np.random.default_rng(0).standard_normal(shape).astype(dtype))
+    copies = []
+    original = np.ascontiguousarray
+
+    def counting(a, *args, **kwargs):
+        result = original(a, *args, **kwargs)
+        if result.size and not np.shares_memory(result, a):
+            copies.append(a.shape)
+        return result
+
+    monkeypatch.setattr(np, "ascontiguousarray", counting)
+    ndim = len(shape)
+    for axis in [None, 0, ndim - 1, -1, (0, 1), tuple(range(1, ndim))]:
+        for keepdims in (False, True):
+            for reduce, twin in ((reductions.sum_forward, np.sum), (reductions.mean_forward, np.mean)):
+                result = reduce(x, axis, keepdims)
+                expected = twin(x.astype(np.float64), axis=axis, keepdims=keepdims)
+                assert result.shape == expected.shape and result.dtype == dtype, (axis, keepdims)
+                np.testing.assert_allclose(result, expected, rtol=2e-6 if dtype == np.float32 else 1e-13)
+    assert copies == []
