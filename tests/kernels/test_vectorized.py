@@ -1,0 +1,24 @@
+"""Every elementwise kernel's loop is vectorized (packed arithmetic on the machine's vector registers).
+
+The exceptions are stated in scalar_math/activations: float64 gelu (erf form) calls libm's erfc,
+and erf calls libm's erf, once per element -- there is no float64 polynomial for them.
+"""
+import pytest
+
+from autograd_core.kernels import simd_report
+
+LIBM_PER_ELEMENT = {("gelu_forward", "float64"), ("gelu_backward", "float64"),
+                    ("erf", "float32"), ("erf", "float64")}
+ROWS = simd_report.report()
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[f"{r['kernel']}-{r['dtype']}" for r in ROWS])
+def test_loop_is_vectorized_at_least_256_bits_wide(row):
+    widest_here = simd_report.widest_register()
+    if (row["kernel"], row["dtype"]) in LIBM_PER_ELEMENT:
+        assert row["widest"] is None, "now vectorized: take it off the libm list"
+        return
+    if widest_here == "xmm":
+        assert row["xmm"] > 0, row
+    else:  # AVX2 or AVX-512: at least ymm (whether LLVM chooses zmm on AVX-512 is reported by benchmarks/simd.py)
+        assert row["widest"] in ("ymm", "zmm"), row
