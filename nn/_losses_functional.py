@@ -15,55 +15,9 @@ import numpy as np
 
 import autograd_core as ag
 
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-# -- shared checks and reductions -----------------------------------------------------
-def _get_reduction(reduction, size_average, reduce, name):
-    """The reduction to apply; the deprecated flags win when given (torch's legacy rule)."""
-    if size_average is not None or reduce is not None:
-        size_average = True if size_average is None else size_average
-        reduce = True if reduce is None else reduce
-        reduction = ("mean" if size_average else "sum") if reduce else "none"
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    return reduction
-
-
-def _reduce(loss, reduction):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
-
-
-def _check_tensor(value, name, what):
-    if not isinstance(value, ag.Tensor):
-        raise TypeError(f"{name}: {what} must be a Tensor, got {type(value).__name__}")
-
-
-def _check_pair(input, target, name):
-    """input and target: float Tensors of the same shape (the elementwise losses)."""
-    _check_tensor(input, name, "input")
-    _check_tensor(target, name, "target")
-    if input.dtype.kind != "f" or target.dtype.kind != "f":
-        raise TypeError(f"{name}: expected floating-point input and target, got {input.dtype} and "
-                        f"{target.dtype} (convert with .float())")
-    if input.shape != target.shape:
-        raise ValueError(f"{name}: target shape {tuple(target.shape)} must match input shape "
-                         f"{tuple(input.shape)} (no broadcasting; reshape one of them)")
-
-
-def _weighted(loss, weight, reduction, name, mean_over_weights):
-    """Multiply by elementwise `weight` (same shape as the input) and reduce, as torch does."""
-    if tuple(weight.shape) != tuple(loss.shape):
-        raise ValueError(f"{name}: weight shape {tuple(weight.shape)} must match input shape {tuple(loss.shape)}")
-    loss = loss * weight
-    if reduction == "mean" and mean_over_weights:
-        return loss.sum() / weight.sum()
-    return _reduce(loss, reduction)
-
+from ._loss_checks import (
+    _check_broadcasts, _check_in_unit_interval, _check_pair, _check_tensor, _get_reduction, _reduce, _weighted,
+)
 
 # -- regression losses ------------------------------------------------------------------
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -124,20 +78,15 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 # -- binary classification ------------------------------------------------------------
-def _check_in_unit_interval(value, name, what):
-    array = np.asarray(value)
-    if array.size and not (array.min() >= 0 and array.max() <= 1):  # also rejects nan
-        raise ValueError(f"{name}: all elements of {what} should be between 0 and 1, "
-                         f"got values in [{array.min()}, {array.max()}]")
-
-
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-w [y log(x) + (1 - y) log(1 - x)], each log clamped at -100 as torch (so x = 0 or 1 stays finite).
 
     The gradient is torch's: w (x - y) / max(x (1 - x), 1e-12) (not quite the true derivative at 0 and 1).
     """
     reduction = _get_reduction(reduction, size_average, reduce, "binary_cross_entropy")
-    _check_pair(input, target, "binary_cross_entropy")
+    _check_pair(input, target, "binary_cross_entropy", mismatch=ValueError)
+    if weight is not None:
+        _check_broadcasts(weight, input.shape, "binary_cross_entropy", "weight")
     _check_in_unit_interval(input, "binary_cross_entropy", "input")
     _check_in_unit_interval(target, "binary_cross_entropy", "target")
     loss = _BinaryCrossEntropy.apply(input, target)
@@ -156,9 +105,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """
     name = "binary_cross_entropy_with_logits"
     reduction = _get_reduction(reduction, size_average, reduce, name)
-    _check_pair(input, target, name)
-    if pos_weight is not None:
-        _check_tensor(pos_weight, name, "pos_weight")
+    _check_pair(input, target, name, mismatch=ValueError)
+    for what, value in (("weight", weight), ("pos_weight", pos_weight)):
+        if value is not None:
+            _check_broadcasts(value, input.shape, name, what)
     loss = _BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
     if weight is not None:
         loss = loss * weight
@@ -339,7 +289,7 @@ def _check_classification_input(input, target, name):
     _check_tensor(input, name, "input")
     _check_tensor(target, name, "target")
     if input.dtype.kind != "f":
-        raise TypeError(f"{name}: expected a floating-point input, got {input.dtype}")
+        raise RuntimeError(f"{name}: expected a floating-point input, got {input.dtype}")
     if input.ndim == 0:
         raise ValueError(f"{name}: expected input of shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor")
     return 0 if input.ndim == 1 else 1
@@ -350,13 +300,15 @@ def _class_targets(input, target, class_dim, ignore_index, name):
     by class 0 and `valid` marks the kept ones (None when nothing is ignored)."""
     expected = tuple(input.shape[:class_dim] + input.shape[class_dim + 1:])
     indices = np.asarray(target)
-    if indices.dtype.kind not in "iu":
-        raise TypeError(f"{name}: expected class-index targets of an integer dtype (int64) with shape "
+    if indices.dtype.kind not in "iu":  # torch: RuntimeError 'expected target dtype to be Long'
+        raise RuntimeError(f"{name}: expected class-index targets of an integer dtype (int64) with shape "
                         f"{expected}, or class probabilities with the input's shape {tuple(input.shape)}; "
                         f"got a {indices.dtype} target of shape {indices.shape}")
     if indices.shape != expected:
+        batch = (f" (expected input batch_size ({expected[0]}) to match target batch_size ({indices.shape[0]}))"
+                 if expected and indices.ndim and expected[0] != indices.shape[0] else "")
         raise ValueError(f"{name}: expected target of shape {expected} for input of shape "
-                         f"{tuple(input.shape)}, got {indices.shape}")
+                         f"{tuple(input.shape)}, got {indices.shape}{batch}")
     classes = input.shape[class_dim]
     in_range = indices.size == 0 or (indices.min() >= 0 and indices.max() < classes)
     if in_range and not 0 <= ignore_index < classes:
@@ -378,9 +330,12 @@ def _class_weight(weight, classes, dtype, name):
     """The per-class weight as a constant ndarray of the input's dtype (torch gives it no gradient)."""
     if weight is None:
         return None
+    _check_tensor(weight, name, "weight")
     array = np.asarray(weight)
-    if array.shape != (classes,):
-        raise ValueError(f"{name}: weight must have shape ({classes},), one entry per class, got {array.shape}")
+    if array.shape != (classes,):  # torch's class and words: 'weight tensor should be defined either for all ...'
+        raise RuntimeError(f"{name}: weight must have shape ({classes},), one entry per class: weight tensor "
+                           f"should be defined either for all {classes} classes or no classes but got weight "
+                           f"tensor of shape: {list(array.shape)}")
     return array.astype(dtype, copy=False)
 
 

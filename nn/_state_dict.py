@@ -55,6 +55,16 @@ def _quoted(keys):
     return ", ".join(f'"{key}"' for key in keys)
 
 
+def _checkpoint_tensor(value):
+    """`value` as one of our Tensors: ours as is, a torch tensor converted (torch is never imported:
+    it is recognised by its module and its numpy()), anything else None (torch refuses lists and arrays too)."""
+    if isinstance(value, ag.Tensor):
+        return value
+    if type(value).__module__.split(".")[0] == "torch" and hasattr(value, "numpy") and hasattr(value, "detach"):
+        return ag.from_numpy(value.detach().cpu().numpy().copy())
+    return None
+
+
 def load_state_dict(root, state, strict=True, assign=False):
     """See `Module.load_state_dict`: validate every entry first, then copy (all or nothing)."""
     if not hasattr(state, "keys") or not hasattr(state, "__getitem__"):
@@ -72,14 +82,11 @@ def load_state_dict(root, state, strict=True, assign=False):
     for key, target, owner, registry, name in entries:
         if key not in state:
             continue
-        value = state[key]
-        if not isinstance(value, ag.Tensor):
-            try:
-                value = ag.as_tensor(value)
-            except (TypeError, ValueError):
-                errors.append(f'While copying the parameter named "{key}", expected a Tensor from the '
-                              f"checkpoint but received {type(value).__name__}")
-                continue
+        value = _checkpoint_tensor(state[key])
+        if value is None:
+            errors.append(f'While copying the parameter named "{key}", expected a Tensor (of autograd_core or '
+                          f"torch) from the checkpoint but received {type(state[key]).__name__}")
+            continue
         if tuple(value.shape) != tuple(target.shape):
             # As torch: a wrong shape is an error even with strict=False.
             errors.append(f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} from "

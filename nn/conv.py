@@ -122,10 +122,10 @@ class _ConvNd(Module):
 class Conv1d(_ConvNd):
     """1-D convolution over (N, C_in, L) or (C_in, L) inputs: ``F.conv1d(x, weight, bias, ...)``."""
     _dims = 1
-    _function = staticmethod(ag.conv1d)
+    _function = staticmethod(F.conv1d)  # F's, which checks its arguments are Tensors
 
 
 class Conv2d(_ConvNd):
     """2-D convolution over (N, C_in, H, W) or (C_in, H, W) inputs: ``F.conv2d(x, weight, bias, ...)``."""
     _dims = 2
-    _function = staticmethod(ag.conv2d)
+    _function = staticmethod(F.conv2d)

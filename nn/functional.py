@@ -18,6 +18,7 @@ import numpy as np
 import autograd_core as ag
 
 from ._activation_functions import Softsign
+from ._input_checks import tensor_arguments
 from ._losses_functional import (  # noqa: F401
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
     mse_loss, nll_loss, smooth_l1_loss,
@@ -34,21 +35,25 @@ __all__ = [
 
 
 # -- activations -----------------------------------------------------------------
+@tensor_arguments("input")
 def relu(input, inplace=False):
     """max(x, 0)"""
     return ag.relu(input)
 
 
+@tensor_arguments("input")
 def relu6(input, inplace=False):
     """min(max(x, 0), 6)"""
     return hardtanh(input, 0.0, 6.0)
 
 
+@tensor_arguments("input")
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x if x > 0 else negative_slope * x"""
     return ag.leaky_relu(input, negative_slope)
 
 
+@tensor_arguments("input")
 def elu(input, alpha=1.0, inplace=False):
     """x if x > 0 else alpha * (e^x - 1)"""
     return ag.elu(input, alpha)
@@ -58,46 +63,55 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@tensor_arguments("input")
 def selu(input, inplace=False):
     """scale * elu(x, alpha) with torch's fixed constants (self-normalising networks)."""
     return ag.elu(input, _SELU_ALPHA) * _SELU_SCALE
 
 
+@tensor_arguments("input")
 def sigmoid(input):
     """1 / (1 + e^-x)"""
     return ag.sigmoid(input)
 
 
+@tensor_arguments("input")
 def tanh(input):
     """tanh(x)"""
     return ag.tanh(input)
 
 
+@tensor_arguments("input")
 def gelu(input, approximate="none"):
     """x * Phi(x) (Phi = standard normal CDF), or its tanh approximation with approximate='tanh'."""
     return ag.gelu(input, approximate=approximate)
 
 
+@tensor_arguments("input")
 def silu(input, inplace=False):
     """x * sigmoid(x) (also called swish)"""
     return input * ag.sigmoid(input)
 
 
+@tensor_arguments("input")
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + e^(beta x)) / beta, and x itself where beta * x > threshold (as torch)."""
     return ag.softplus(input, beta, threshold)
 
 
+@tensor_arguments("input")
 def mish(input, inplace=False):
     """x * tanh(softplus(x))"""
     return input * ag.tanh(ag.softplus(input))
 
 
+@tensor_arguments("input")
 def softsign(input):
     """x / (1 + |x|);  its gradient is computed as 1 / (1 + |x|)^2, which does not cancel for large |x|"""
     return Softsign.apply(input)
 
 
+@tensor_arguments("input")
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """clamp(x, min_val, max_val);  gradient 1 strictly inside the range, 0 outside and at its ends (torch)"""
     if min_val > max_val:
@@ -106,6 +120,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     return ag.where(inside, input, ag.clamp(input, min_val, max_val).detach())
 
 
+@tensor_arguments("input")
 def logsigmoid(input):
     """log(sigmoid(x)) = -softplus(-x), computed without overflow for large |x|."""
     return -ag.softplus(-input, 1.0, math.inf)
@@ -120,17 +135,20 @@ def _softmax_dim(input, dim, name):
     return 0 if input.ndim in (0, 1, 3) else 1
 
 
+@tensor_arguments("input")
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """e^x_i / sum_j e^x_j along `dim` (input first cast to `dtype` if given)."""
     return ag.softmax(input, _softmax_dim(input, dim, "softmax"), dtype=dtype)
 
 
+@tensor_arguments("input")
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """x_i - logsumexp_j x_j along `dim` (input first cast to `dtype` if given)."""
     return ag.log_softmax(input, _softmax_dim(input, dim, "log_softmax"), dtype=dtype)
 
 
 # -- dropout and linear ------------------------------------------------------------
+@tensor_arguments("input")
 def dropout(input, p=0.5, training=True, inplace=False):
     """Inverted dropout: zero each element with probability `p`, scale the rest by 1/(1-p).
 
@@ -150,18 +168,21 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return input * ag.from_numpy(np.asarray(mask))
 
 
+@tensor_arguments("input", "weight", optional=("bias",))
 def linear(input, weight, bias=None):
     """y = x W^T + b, with weight of shape (out_features, in_features)."""
     return ag.linear(input, weight, bias)
 
 
 # -- convolution -----------------------------------------------------------------------
+@tensor_arguments("input", "weight", optional=("bias",))
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (torch's cross-correlation): input (N, C_in, L) or (C_in, L), weight
     (C_out, C_in/groups, k); padding an int, a 1-tuple, 'valid' or 'same' (``ag.conv1d``)."""
     return ag.conv1d(input, weight, bias, stride, padding, dilation, groups)
 
 
+@tensor_arguments("input", "weight", optional=("bias",))
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (torch's cross-correlation): input (N, C_in, H, W) or (C_in, H, W), weight
     (C_out, C_in/groups, kH, kW); padding an int, a pair, 'valid' or 'same' (``ag.conv2d``)."""
@@ -169,17 +190,20 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 # -- pooling ---------------------------------------------------------------------------
+@tensor_arguments("input")
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The maximum of each window along L of (N, C, L) or (C, L) (``ag.max_pool1d``); `stride` defaults to
     `kernel_size`; with ``return_indices=True`` also where each maximum is."""
     return ag.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
+@tensor_arguments("input")
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The maximum of each (kH, kW) window of (N, C, H, W) or (C, H, W) (``ag.max_pool2d``)."""
     return ag.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
+@tensor_arguments("input")
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """The mean of each window along L of (N, C, L) or (C, L) (``ag.avg_pool1d``)."""
     return ag.avg_pool1d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
@@ -214,6 +238,7 @@ def _pool_divisor(size, kernel, stride, padding, out_size, count_include_pad):
     return np.minimum(ends, size) - np.maximum(starts, 0)
 
 
+@tensor_arguments("input")
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """The mean of each (kH, kW) window of (N, C, H, W) or (C, H, W).
@@ -269,11 +294,13 @@ def _adaptive_matrix(size, out_size, dtype):
     return ag.from_numpy(matrix.astype(dtype))
 
 
+@tensor_arguments("input")
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling of (N, C, L) or (C, L) to `output_size` positions (``ag.adaptive_avg_pool1d``)."""
     return ag.adaptive_avg_pool1d(input, output_size)
 
 
+@tensor_arguments("input")
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling of (N, C, H, W) or (C, H, W) to `output_size` (an int or a pair; None keeps that size):
     ``P_H @ x @ P_W^T`` with torch's averaging windows in constant matrices."""
@@ -299,6 +326,7 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 # -- normalisation -------------------------------------------------------------------
+@tensor_arguments("input", optional=("running_mean", "running_var", "weight", "bias"))
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     """Normalise each channel (dim 1) over the batch and all other dims:  y = (x - mean) / sqrt(var + eps) * w + b.
@@ -316,6 +344,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if value is not None and tuple(value.shape) != (channels,):
             raise ValueError(f"batch_norm: {name} must have shape ({channels},) for an input with "
                              f"{channels} channels (shape {tuple(input.shape)}), got {tuple(value.shape)}")
+    _same_dtype("batch_norm", input, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
     stat_shape = (1, channels) + (1,) * (input.ndim - 2)
     if training:
         count = input.numel() // channels if channels else 0
@@ -345,6 +374,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return input * scale.reshape(stat_shape) + shift.reshape(stat_shape)
 
 
+def _same_dtype(op, input, **others):
+    """torch refuses mixed dtypes in the normalisations (numpy would silently compute in the wider one)."""
+    for name, value in others.items():
+        if value is not None and value.dtype != input.dtype:
+            raise RuntimeError(f"{op}: mixed dtype: the input is {input.dtype} but {name} is {value.dtype}; all "
+                               "inputs must share the same dtype (convert the input with .to(dtype) or the "
+                               "module with .double()/.float())")
+
+
 def _update_running_stats(running_mean, running_var, mean, variance, momentum, count):
     """running = (1 - momentum) * running + momentum * batch, in place and off the tape."""
     with ag.no_grad():
@@ -355,16 +393,19 @@ def _update_running_stats(running_mean, running_var, mean, variance, momentum, c
             running_var.mul_(1.0 - momentum).add_(unbiased * momentum)
 
 
+@tensor_arguments("input", optional=("weight", "bias"))
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing `normalized_shape` dims:  y = (x - mean) / sqrt(var + eps) * w + b  (biased var)."""
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     count = len(shape)
     if count == 0 or count > input.ndim or tuple(input.shape[input.ndim - count:]) != shape:
-        raise ValueError(f"layer_norm: normalized_shape {shape} must match the last dims of the "
-                         f"input, got input of shape {tuple(input.shape)}")
+        raise RuntimeError(f"layer_norm: normalized_shape {shape} must match the last dims of the "
+                           f"input, got input of shape {tuple(input.shape)} (torch: Given normalized_shape="
+                           f"{list(shape)}, expected input with shape [*, {', '.join(map(str, shape))}])")
     for name, value in (("weight", weight), ("bias", bias)):
         if value is not None and tuple(value.shape) != shape:
             raise ValueError(f"layer_norm: {name} must have shape {shape}, got {tuple(value.shape)}")
+    _same_dtype("layer_norm", input, weight=weight, bias=bias)
     dims = tuple(range(input.ndim - count, input.ndim))
     mean = input.mean(dim=dims, keepdim=True)
     centered = input - mean
@@ -375,6 +416,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return out if bias is None else out + bias
 
 
+@tensor_arguments("input")
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """x / max(||x||_p, eps) along `dim` (the gradient through an all-zero slice is 0, as torch)."""
     if out is not None:
@@ -390,6 +432,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 
 # -- lookups ---------------------------------------------------------------------------
+@tensor_arguments("input", "weight")
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """Rows of `weight` picked by the integer `input`: ``out[..., :] = weight[input[...], :]``.
@@ -399,8 +442,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
     indices = np.asarray(input)
-    if indices.dtype.kind not in "iu":
-        raise TypeError(f"embedding: expected an integer (int64) index tensor, got dtype {indices.dtype}")
+    if indices.dtype.kind not in "iu":  # torch: RuntimeError 'Expected tensor for argument #1 'indices' ...'
+        raise RuntimeError(f"embedding: expected an integer (int64) index tensor, got dtype {indices.dtype}")
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
     count = weight.shape[0]
@@ -422,11 +465,12 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     return ag.where(not_padding, out, out.detach())
 
 
+@tensor_arguments("tensor")
 def one_hot(tensor, num_classes=-1):
     """int64 tensor of shape (*tensor.shape, num_classes), 1 at each index and 0 elsewhere."""
     indices = np.asarray(tensor)
-    if indices.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: expected an integer (int64) tensor of class indices, got dtype {indices.dtype}")
+    if indices.dtype.kind not in "iu":  # torch: RuntimeError, 'only applicable to index tensor'
+        raise RuntimeError(f"one_hot: expected an integer (int64) tensor of class indices, got dtype {indices.dtype}")
     if num_classes == -1:
         if indices.size == 0:
             raise ValueError("one_hot: cannot infer the number of classes from an empty tensor; pass num_classes")
@@ -439,6 +483,7 @@ def one_hot(tensor, num_classes=-1):
     return ag.from_numpy(out)
 
 
+@tensor_arguments("input")
 def pad(input, pad, mode="constant", value=None):
     """Pad the last dims: `pad` = (left, right) of the last dim, then of the one before, ... (``ag.pad``)."""
     return ag.pad(input, pad, mode=mode, value=value)

@@ -5,6 +5,7 @@ import autograd_core as ag
 
 from . import functional as F
 from . import init
+from ._input_checks import require_tensor
 from .module import Module
 from .parameter import Parameter
 
@@ -51,8 +52,7 @@ class Linear(Module):
 
     def forward(self, input):
         """y = x W^T + b over the last dimension of `input`."""
-        if not isinstance(input, ag.Tensor):  # torch refuses lists and arrays too
-            raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        require_tensor(input, "linear")  # torch refuses lists and arrays too
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             rows = input.numel() // input.shape[-1] if input.ndim and input.shape[-1] else 1
             last = input.shape[-1] if input.ndim else 1
@@ -75,6 +75,7 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input):
+        require_tensor(input, "flatten")
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
@@ -90,6 +91,7 @@ class Unflatten(Module):
         self.unflattened_size = tuple(unflattened_size)
 
     def forward(self, input):
+        require_tensor(input, "unflatten")
         if not -input.ndim <= self.dim < input.ndim:
             raise IndexError(f"Unflatten: dim {self.dim} is out of range for an input of shape {tuple(input.shape)}")
         dim = self.dim % input.ndim

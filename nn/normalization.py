@@ -5,6 +5,7 @@ import autograd_core as ag
 
 from . import functional as F
 from . import init
+from ._input_checks import require_tensor
 from .module import Module
 from .parameter import Parameter
 
@@ -64,6 +65,7 @@ class BatchNorm1d(Module):
             init.zeros_(self.bias)
 
     def _check_input(self, input):
+        require_tensor(input, "batch_norm")
         if input.ndim not in (2, 3):
             raise ValueError(
                 f"BatchNorm1d: expected 2D (N, C) or 3D (N, C, L) input (got {input.ndim}D input "

@@ -21,7 +21,7 @@ CASES = [
     ("nn.Linear(list)", lambda: nn.Linear(3, 5)([[1.0, 2.0, 3.0]]), TypeError,
      r"linear\(\): argument 'input' \(position 1\) must be Tensor, not list"),
     # was: accepted (torch refuses arrays, as our losses do)
-    ("nn.Linear(ndarray)", lambda: nn.Linear(3, 5)(np.ones((2, 3), np.float32)), TypeError, r"must be Tensor, not ndarray"),
+    ("nn.Linear(ndarray)", lambda: nn.Linear(3, 5)(np.ones((2, 3), np.float32)), TypeError, r"must be Tensor, not numpy.ndarray"),
     # was: "... weight of shape (5, 4) do not fit: expected weight (out_features, 3) ..."
     ("nn.Linear(4, 5) on (2, 3)", lambda: nn.Linear(4, 5)(ag.ones(2, 3)), RuntimeError,
      r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\).*in_features=4"),

@@ -8,6 +8,7 @@ under ``create_graph=True`` the engine runs the rule itself on Tensors, so it ca
 be differentiated again.
 """
 import math
+import numbers
 
 import numpy as np
 
@@ -169,11 +170,19 @@ def relu(input):
     return Relu.apply(input)
 
 
+def _number(op, name, position, value):
+    """torch's TypeError for a non-number parameter (here it would reach a Numba kernel as a typing error)."""
+    if not isinstance(value, numbers.Number) or isinstance(value, np.ndarray):
+        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Number, not {type(value).__name__}")
+
+
 def leaky_relu(input, negative_slope=0.01):
+    _number("leaky_relu", "negative_slope", 2, negative_slope)
     return LeakyRelu.apply(input, negative_slope=negative_slope)
 
 
 def elu(input, alpha=1.0):
+    _number("elu", "alpha", 2, alpha)
     return Elu.apply(input, alpha=alpha)
 
 
@@ -182,4 +191,6 @@ def gelu(input, approximate="none"):
 
 
 def softplus(input, beta=1.0, threshold=20.0):
+    _number("softplus", "beta", 2, beta)
+    _number("softplus", "threshold", 3, threshold)
     return Softplus.apply(input, beta=beta, threshold=threshold)

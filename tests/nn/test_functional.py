@@ -256,7 +256,7 @@ def test_layer_norm(shape, normalized):
 
 
 def test_layer_norm_shape_errors():
-    with pytest.raises(ValueError, match=r"layer_norm: normalized_shape \(4,\).*\(2, 3\)"):
+    with pytest.raises(RuntimeError, match=r"layer_norm: normalized_shape \(4,\).*\(2, 3\)"):
         F.layer_norm(ag.ones(2, 3), 4)
     with pytest.raises(ValueError, match="weight must have shape"):
         F.layer_norm(ag.ones(2, 3), 3, weight=ag.ones(2))
@@ -293,7 +293,7 @@ def test_embedding_errors():
         F.embedding(ag.tensor([1, 7]), weight)
     with pytest.raises(IndexError, match="index -1"):
         F.embedding(ag.tensor([-1]), weight)
-    with pytest.raises(TypeError, match="embedding: expected an integer"):
+    with pytest.raises(RuntimeError, match="embedding: expected an integer"):
         F.embedding(ag.tensor([1.0]), weight)
     with pytest.raises(ValueError, match="padding_idx"):
         F.embedding(ag.tensor([1]), weight, padding_idx=5)
@@ -312,7 +312,7 @@ def test_one_hot_errors():
         F.one_hot(ag.tensor([0, 3]), 3)
     with pytest.raises(ValueError, match="one_hot.*-1"):
         F.one_hot(ag.tensor([-1, 0]), 3)
-    with pytest.raises(TypeError, match="one_hot: expected an integer"):
+    with pytest.raises(RuntimeError, match="one_hot: expected an integer"):
         F.one_hot(ag.tensor([0.0, 1.0]))
     with pytest.raises(ValueError, match="empty"):
         F.one_hot(ag.tensor(np.zeros(0, np.int64)))
