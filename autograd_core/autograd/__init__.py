@@ -7,6 +7,7 @@ from ..function import Function, FunctionCtx  # noqa: F401
 from ..engine import backward, grad  # noqa: F401
 from ..gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
+from . import functional  # noqa: F401  (torch.autograd.functional)
 
-__all__ = ["Function", "FunctionCtx", "GradcheckError", "backward", "enable_grad", "grad", "gradcheck",
+__all__ = ["Function", "FunctionCtx", "GradcheckError", "backward", "enable_grad", "functional", "grad", "gradcheck",
            "gradgradcheck", "inference_mode", "no_grad", "set_grad_enabled"]
