@@ -10,11 +10,12 @@ import numpy as np
 import autograd_core as ag
 import nn
 import optim
-from _common import parse_args, progress, pyplot, save_figure
+from _common import parse_args, progress, pyplot, require, save_figure
 
 
 def load_data(seed=0):
     """Standardised features (train statistics), 75/25 stratified split."""
+    require("sklearn")  # a clear message if the examples extra is missing
     from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import train_test_split
 
@@ -66,5 +67,5 @@ def main(quick=False, plot=True):
 
 
 if __name__ == "__main__":
-    args = parse_args(__doc__)
+    args = parse_args(__doc__, needs=("sklearn",))
     main(quick=args.quick, plot=not args.no_plot)

@@ -9,12 +9,13 @@ import numpy as np
 import autograd_core as ag
 import nn
 import optim
-from _common import parse_args, progress, pyplot, save_figure
+from _common import parse_args, progress, pyplot, require, save_figure
 from autograd_core.data import DataLoader, TensorDataset
 
 
 def load_data(seed=0):
     """Digits scaled to [0, 1], split 75/25 into train and test (stratified, fixed seed)."""
+    require("sklearn")  # a clear message if the examples extra is missing
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -90,5 +91,5 @@ def main(quick=False, plot=True):
 
 
 if __name__ == "__main__":
-    args = parse_args(__doc__)
+    args = parse_args(__doc__, needs=("sklearn",))
     main(quick=args.quick, plot=not args.no_plot)

@@ -25,12 +25,13 @@ import autograd_core.distributed as dist  # noqa: E402
 import nn  # noqa: E402
 import optim  # noqa: E402
 import _common  # noqa: E402
-from _common import parse_args, progress, pyplot, save_figure  # noqa: E402
+from _common import parse_args, progress, pyplot, require, save_figure  # noqa: E402
 from autograd_core.data import DataLoader, DistributedSampler, TensorDataset  # noqa: E402
 
 
 def load_data(seed=0):
     """Digits scaled to [0, 1], split 75/25 (the same split on every rank: same seed)."""
+    require("sklearn")  # a clear message if the examples extra is missing
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -136,5 +137,5 @@ def main(quick=False, plot=True):
 
 
 if __name__ == "__main__":
-    args = parse_args(__doc__)
+    args = parse_args(__doc__, needs=("sklearn",))
     main(quick=args.quick, plot=not args.no_plot)
