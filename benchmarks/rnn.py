@@ -225,8 +225,9 @@ def main(argv=None):
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--ours-blas-threads", type=int, default=0, help="OPENBLAS_NUM_THREADS for ours (0: default)")
-    parser.add_argument("--quick", action="store_true", help="smoke test: 2 rounds, short timings, no JSON")
-    parser.add_argument("--output", default=os.path.join(HERE, "results", "rnn.json"))
+    parser.add_argument("--quick", action="store_true", help="smoke test: 2 rounds, short timings, "
+                                                             "no JSON unless --output is given")
+    parser.add_argument("--output", default=None, help="JSON path (default benchmarks/results/rnn.json)")
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.worker)
@@ -286,11 +287,12 @@ def main(argv=None):
     }
     table = markdown(document)
     print(table)
-    if not args.quick:
-        os.makedirs(os.path.dirname(args.output), exist_ok=True)
-        with open(args.output, "w") as handle:
+    output = args.output or (None if args.quick else os.path.join(HERE, "results", "rnn.json"))
+    if output:
+        os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+        with open(output, "w") as handle:
             json.dump(document, handle, indent=1)
-        print(f"\nwrote {os.path.relpath(args.output, ROOT)}", file=sys.stderr)
+        print(f"\nwrote {output}", file=sys.stderr)
     return 0
 
 

@@ -1,0 +1,77 @@
+"""Smoke tests of examples/mnist1d_models.py and examples/rnn_vanishing_gradients.py (--quick settings).
+
+Neither needs torch: the MNIST-1D example's torch timings are switched off here (the
+torch side runs only where torch is installed, and is not what these tests check).
+"""
+import importlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+EXAMPLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+sys.path.insert(0, EXAMPLES_DIR)
+
+pytest.importorskip("matplotlib")
+
+
+@pytest.fixture
+def example(monkeypatch, tmp_path):
+    """Import an example module with its plots redirected to a temporary folder."""
+    common = importlib.import_module("_common")
+    monkeypatch.setattr(common, "OUTPUT_DIR", str(tmp_path))
+
+    def load(name):
+        return importlib.import_module(name)
+
+    load.output = tmp_path
+    return load
+
+
+def test_mnist1d_quick_trains_every_model_on_both_rows(example):
+    pytest.importorskip("mnist1d")
+    results = example("mnist1d_models").main(quick=True, compare_torch=False)
+    assert set(results) == {f"{kind}{suffix}" for kind in ("logreg", "mlp", "cnn", "gru") for suffix in ("", "_shuffled")}
+    for name, entry in results.items():
+        assert entry["steps"] == [0, 10, 20], name
+        assert all(0.0 <= accuracy <= 100.0 for accuracy in entry["test_acc"]), name
+        assert entry["seconds"] > 0 and entry["best"] == max(entry["test_acc"])
+        assert "torch_seconds" not in entry
+    # 20 Adam steps already lift every model above chance (10%) on the 1000 test signals
+    assert all(entry["final"] > 12.0 for entry in results.values())
+    assert (example.output / "mnist1d.png").stat().st_size > 0
+
+
+def test_mnist1d_shuffled_data_is_one_fixed_permutation_of_the_positions(example):
+    pytest.importorskip("mnist1d")
+    module = example("mnist1d_models")
+    normal, shuffled = module.make_data(False), module.make_data(True)
+    assert np.array_equal(normal["y"], shuffled["y"]) and normal["x"].shape == shuffled["x"].shape == (4000, 40)
+    assert not np.allclose(normal["x"], shuffled["x"])
+    # the same multiset of values in every row: positions permuted, values untouched
+    assert np.allclose(np.sort(normal["x"][:50], axis=1), np.sort(shuffled["x"][:50], axis=1))
+
+
+def test_rnn_vanishing_gradients_quick(example):
+    results = example("rnn_vanishing_gradients").main(quick=True)
+    assert set(results) == {"Elman RNN (tanh)", "GRU", "LSTM", "GRU, z bias +3", "LSTM, f bias +3"}
+    for name, entry in results.items():
+        assert entry["init"].shape == entry["trained"].shape == (20,), name
+        assert np.all(np.isfinite(entry["init"])) and np.all(entry["init"] > 0), name
+    elman, lstm_open = results["Elman RNN (tanh)"]["init"], results["LSTM, f bias +3"]["init"]
+    # the Elman RNN's gradient decays over the 20 steps; the LSTM with an open forget gate keeps far more of it
+    assert elman[0] < 1e-3 * elman[-1]
+    assert lstm_open[0] / lstm_open[-1] > 100 * elman[0] / elman[-1]
+    assert (example.output / "rnn_vanishing_gradients.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("name", ["rnn_vanishing_gradients", "mnist1d_models"])
+def test_scripts_accept_quick_on_the_command_line(name):
+    if name == "mnist1d_models":
+        pytest.importorskip("mnist1d")
+    result = subprocess.run([sys.executable, os.path.join(EXAMPLES_DIR, name + ".py"), "--quick", "--no-plot"],
+                            capture_output=True, text=True, timeout=300, cwd=EXAMPLES_DIR)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "t = 1" in result.stdout if name == "rnn_vanishing_gradients" else "| normal |" in result.stdout
