@@ -63,7 +63,8 @@ from .creation import tensor  # noqa: E402,F811
 # -- torch's sub-namespaces, loaded on first access (PEP 562) ---------------------------
 #: ``autograd_core.<name>`` -> the module it is (the same module object as the top-level package).
 _LAZY_MODULES = {"nn": "nn", "optim": "optim", "autograd": "autograd_core.autograd",
-                 "utils": "autograd_core.utils", "distributed": "autograd_core.distributed"}
+                 "utils": "autograd_core.utils", "distributed": "autograd_core.distributed",
+                 "func": "autograd_core.func"}
 
 
 def __getattr__(name):

@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 import autograd_core as ag  # noqa: E402
 import nn  # noqa: E402
 import optim  # noqa: E402
-from _common import parse_args, progress, pyplot, save_figure  # noqa: E402
+from _common import progress, pyplot, save_figure  # noqa: E402
 
 PAPER = {"logreg": (32, 32), "mlp": (68, 68), "cnn": (94, 56), "gru": (91, 57)}  # (normal, shuffled) %
 NAMES = {"logreg": "logistic regression", "mlp": "MLP", "cnn": "CNN", "gru": "GRU"}
@@ -148,16 +148,24 @@ def torch_available():
     return True
 
 
-def main(quick=False, plot=True, kinds=("logreg", "mlp", "cnn", "gru"), compare_torch=True):
-    """Train every model on the normal and the shuffled data; print the table; return the figures."""
+KINDS = ("logreg", "mlp", "cnn", "gru")
+ROWS = {"normal": False, "shuffled": True}
+
+
+def main(quick=False, plot=True, kinds=KINDS, compare_torch=True, rows=("normal", "shuffled"), steps=None):
+    """Train every model of `kinds` on the `rows` (normal and/or shuffled data); print the table; return the figures.
+
+    Each model's result is printed as soon as it is trained (a full run takes minutes per model)."""
     if "cnn" in kinds and not hasattr(nn, "Conv1d"):
         print("CNN skipped: nn.Conv1d is not available in this checkout.")
         kinds = tuple(k for k in kinds if k != "cnn")
-    steps, eval_every = (20, 10) if quick else (8000, 250)
+    default_steps, eval_every = (20, 10) if quick else (8000, 250)
+    steps = default_steps if steps is None else steps
     with_torch = compare_torch and torch_available()
     results = {}
     wall = time.perf_counter()
-    for shuffle in (False, True):
+    for label in rows:
+        shuffle = ROWS[label]
         data = make_data(shuffle)
         for kind in kinds:
             eval_steps, accuracies, seconds = train(kind, data, steps, eval_every)
@@ -169,24 +177,30 @@ def main(quick=False, plot=True, kinds=("logreg", "mlp", "cnn", "gru"), compare_
                 _, torch_accuracies, entry["torch_seconds"] = train(kind, data, steps, eval_every, lib_name="torch")
                 entry["torch_final"] = torch_accuracies[-1]
             results[(kind, shuffle)] = entry
+            torch_part = (f"; torch {entry['torch_final']:.1f}% in {entry['torch_seconds']:.1f} s"
+                          if "torch_seconds" in entry else "")
+            print(f"{NAMES[kind]} ({label}): {entry['final']:.1f}% after {steps} steps (paper {PAPER[kind][shuffle]}%,"
+                  f" best {entry['best']:.1f}%), ours {seconds:.1f} s{torch_part}", flush=True)
     wall = time.perf_counter() - wall
     print(f"\nMNIST-1D test accuracy after {steps} steps (Adam, lr 1e-2, batch 100), ours vs the paper:\n")
     print("| data | " + " | ".join(NAMES[k] for k in kinds) + " |")
     print("|---|" + "---|" * len(kinds))
-    for shuffle, label in ((False, "normal"), (True, "shuffled")):
+    for label in rows:
+        shuffle = ROWS[label]
         cells = [f"{results[(k, shuffle)]['final']:.1f}% (paper {PAPER[k][shuffle]}%)" for k in kinds]
         print(f"| {label} | " + " | ".join(cells) + " |")
-    print("\nBest test accuracy over the evaluations (normal / shuffled): " + ", ".join(
-        f"{NAMES[k]} {results[(k, False)]['best']:.1f}% / {results[(k, True)]['best']:.1f}%" for k in kinds))
-    if with_torch:
+    print("\nBest test accuracy over the evaluations (" + " / ".join(rows) + "): " + ", ".join(
+        f"{NAMES[k]} " + " / ".join(f"{results[(k, ROWS[label])]['best']:.1f}%" for label in rows) for k in kinds))
+    if with_torch and "normal" in rows:
         print("torch, same models, seed and batches (normal data), final: " + ", ".join(
             f"{NAMES[k]} {results[(k, False)]['torch_final']:.1f}%" for k in kinds))
-    print("\nTraining time (normal data, training steps only, evaluations excluded):")
+    first = rows[0]
+    print(f"\nTraining time ({first} data, training steps only, evaluations excluded):")
     for kind in kinds:
-        entry = results[(kind, False)]
+        entry = results[(kind, ROWS[first])]
         theirs = entry.get("torch_seconds")
         against = f", torch {theirs:.1f} s ({entry['seconds'] / theirs:.2f}x)" if theirs else \
-            (", torch not installed" if not with_torch else "")
+            (", torch not installed" if compare_torch and not with_torch else "")
         print(f"  {NAMES[kind]:20s} ours {entry['seconds']:.1f} s{against}")
     print(f"\nWhole run: {wall / 60:.1f} min.")
     if plot:
@@ -194,7 +208,8 @@ def main(quick=False, plot=True, kinds=("logreg", "mlp", "cnn", "gru"), compare_
         figure, axis = plt.subplots(figsize=(7, 4.2))
         for index, kind in enumerate(kinds):
             color = f"C{index}"
-            for shuffle, style in ((False, "-"), (True, "--")):
+            for label in rows:
+                shuffle, style = ROWS[label], "--" if ROWS[label] else "-"
                 entry = results[(kind, shuffle)]
                 axis.plot(entry["steps"], entry["test_acc"], style, color=color,
                           label=f"{NAMES[kind]}{' (shuffled)' if shuffle else ''}")
@@ -217,11 +232,44 @@ def save_results(results, path):
         json.dump(results, handle, indent=1)
 
 
+def parse_options():
+    """The examples' --quick/--no-plot/--output, and --models, --rows, --steps, --no-torch to split a full run."""
+    import argparse
+
+    import _common
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="run a few steps only (smoke test)")
+    parser.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    parser.add_argument("--output", metavar="DIR", help="where the PNG and JSON go (default: examples/output)")
+    parser.add_argument("--models", default=",".join(KINDS), help="comma-separated subset of " + ",".join(KINDS))
+    parser.add_argument("--rows", default="normal,shuffled", help="normal, shuffled or both (comma-separated)")
+    parser.add_argument("--steps", type=int, help="training steps per model (default: 8000, --quick 20)")
+    parser.add_argument("--no-torch", action="store_true", help="do not train the models again in torch")
+    args = parser.parse_args()
+    args.models = tuple(name.strip() for name in args.models.split(",") if name.strip())
+    args.rows = tuple(name.strip() for name in args.rows.split(",") if name.strip())
+    bad = [m for m in args.models if m not in KINDS] + [r for r in args.rows if r not in ROWS]
+    if bad or not args.models or not args.rows:
+        parser.error(f"unknown or empty --models/--rows: {bad}; models are {KINDS}, rows {tuple(ROWS)}")
+    if args.output:
+        _common.OUTPUT_DIR = os.path.abspath(args.output)
+    if not args.no_plot:
+        try:
+            _common.require("matplotlib")
+        except _common.MissingExtra as error:
+            raise SystemExit(str(error))
+    return args
+
+
 if __name__ == "__main__":
-    args = parse_args(__doc__.split("\n")[0])
-    figures = main(quick=args.quick, plot=not args.no_plot)
+    args = parse_options()
+    figures = main(quick=args.quick, plot=not args.no_plot, kinds=args.models, rows=args.rows,
+                   compare_torch=not args.no_torch, steps=args.steps)
     if not args.quick:
         import _common
 
         os.makedirs(_common.OUTPUT_DIR, exist_ok=True)
-        save_results(figures, os.path.join(_common.OUTPUT_DIR, "mnist1d.json"))
+        suffix = "" if (args.models, args.rows) == (KINDS, tuple(ROWS)) else \
+            "_" + "_".join(args.models) + "_" + "_".join(args.rows)
+        save_results(figures, os.path.join(_common.OUTPUT_DIR, f"mnist1d{suffix}.json"))

@@ -63,7 +63,8 @@ REQUIRED_NAMESPACES = (
 # Being added by other work: introspected (and must have a row) once they exist.
 OPTIONAL_NAMESPACES = (
     "autograd_core.nn", "autograd_core.optim", "autograd_core.autograd", "autograd_core.utils",
-    "autograd_core.utils.data", "autograd_core.distributed", "nn.parallel",
+    "autograd_core.utils.data", "autograd_core.distributed", "nn.parallel", "autograd_core.func",
+    "autograd_core.utils.checkpoint",
 )
 MEMBER_CLASSES = ("Tensor", "nn.Module", "optim.Optimizer", "optim.lr_scheduler.LRScheduler",
                   "autograd_core.Function")
@@ -76,6 +77,8 @@ SECTIONS = {
     "autograd_core.distributed.": "'## autograd_core.distributed'",
     "autograd_core.autograd.": "'## Porting a torch script' (the autograd_core.autograd table)",
     "autograd_core.utils.": "'## Porting a torch script'",
+    "autograd_core.func.": "'## autograd_core.func'",
+    "autograd_core.utils.checkpoint.": "'## autograd_core.utils.checkpoint'",
     "autograd_core.Function.": "'#### Custom functions: autograd_core.Function'",
     "Tensor.": "'## Tensor' (or in its op's row under '### Ops' when it also has a function form)",
     "nn.": "'## nn', in the table of its kind (containers, layers, activations, losses)",
