@@ -20,11 +20,28 @@ from . import activations, cross_entropy, reductions, rows  # noqa: E402
 #   tanh_forward: numpy's SIMD tanh is one pass already (0.36 ms vs 0.63 ms, 0.4 us vs 1.3 us);
 #   relu_forward, sigmoid_backward, tanh_backward on small arrays: one or two numpy ufunc calls
 #   cost less than Numba's dispatch (~1.3 us) below about 1000-2000 elements.
+from . import numpy_paths as _numpy  # noqa: E402
 from . import reference as _reference  # noqa: E402
+from .jit import is_loaded as _numba_loaded  # noqa: E402
+from .parallel import get_num_threads, set_num_threads  # noqa: E402,F401
+
+# Memory (W6): loading Numba costs ~140 MiB of RSS (numpy_paths.py).  The kernels a plain MLP
+# step calls -- relu, the sums of bias gradients, the softmax family and cross-entropy -- have
+# numpy paths that are at most a few tens of microseconds slower per call at these sizes, so
+# they load Numba only for an array of LOAD_NUMBA_AT elements or more; once Numba is loaded
+# (by such an array, or by any kernel without a numpy path) they use it from their speed
+# crossover on.  W1's batch-128 step (65,536-element activations) thus runs in numpy in a
+# fresh process: 200 steps peak at ~60 MiB instead of 175 MiB (benchmarks/README.md, W6).
+LOAD_NUMBA_AT = 1 << 17
+
+
+def _numba(size, crossover=0):
+    """Whether a kernel of `size` elements whose Numba version wins from `crossover` takes it."""
+    return size >= crossover and (size >= LOAD_NUMBA_AT or _numba_loaded())
+
 
 leaky_relu_forward = activations.leaky_relu_forward
 leaky_relu_backward = activations.leaky_relu_backward
-relu_backward = activations.relu_backward
 elu_forward = activations.elu_forward
 elu_backward = activations.elu_backward
 sigmoid_forward = activations.sigmoid_forward
@@ -37,35 +54,78 @@ erf = activations.erf  # libm erf in a Numba loop: ~10x numpy's frompyfunc (spec
 
 
 def relu_forward(x):
-    """max(x, 0): numpy below 2048 elements, the Numba kernel above."""
-    if x.size < 2048:
-        return _reference.relu_forward(x)
-    return activations.relu_forward(x)
+    """max(x, 0): numpy below 2048 elements (and below LOAD_NUMBA_AT until Numba is loaded)."""
+    if _numba(x.size, 2048):
+        return activations.relu_forward(x)
+    return _numpy.relu_forward(x)
+
+
+def relu_backward(g, y):
+    """g where y > 0: the Numba kernel once loaded (it wins at every size), else numpy."""
+    if _numba(y.size):
+        return activations.relu_backward(g, y)
+    return _numpy.relu_backward(g, y)
 
 
 def sigmoid_backward(g, y):
-    """g y (1 - y): numpy below 1024 elements, the Numba kernel above."""
-    if g.size < 1024:
-        return _reference.sigmoid_backward(g, y)
-    return activations.sigmoid_backward(g, y)
+    """g y (1 - y): numpy below 1024 elements (and below LOAD_NUMBA_AT until Numba is loaded)."""
+    if _numba(y.size, 1024):
+        return activations.sigmoid_backward(g, y)
+    return _reference.sigmoid_backward(g, y)
 
 
 def tanh_backward(g, y):
-    """g (1 - y^2): numpy below 1024 elements, the Numba kernel above."""
-    if g.size < 1024:
-        return _reference.tanh_backward(g, y)
-    return activations.tanh_backward(g, y)
+    """g (1 - y^2): numpy below 1024 elements (and below LOAD_NUMBA_AT until Numba is loaded)."""
+    if _numba(y.size, 1024):
+        return activations.tanh_backward(g, y)
+    return _reference.tanh_backward(g, y)
 
 
-relu_forward.path = "numpy below 2048 elements, else numba"
-sigmoid_backward.path = tanh_backward.path = "numpy below 1024 elements, else numba"
+relu_forward.path = "numpy below 2048 elements (below 131072 until Numba is loaded), else numba"
+relu_backward.path = "numpy below 131072 elements until Numba is loaded, else numba"
+sigmoid_backward.path = tanh_backward.path = \
+    "numpy below 1024 elements (below 131072 until Numba is loaded), else numba"
 
-# -- softmax family and the fused cross-entropy (Numba wins at every size measured) -------
-softmax_forward = rows.softmax_forward
-log_softmax_forward = rows.log_softmax_forward
-logsumexp_forward = rows.logsumexp_forward
-cross_entropy_forward = cross_entropy.cross_entropy_forward
-cross_entropy_backward = cross_entropy.cross_entropy_backward
+# -- softmax family and the fused cross-entropy (Numba wins at every size measured, once loaded) --
+def softmax_forward(x, axis):
+    """e^(x - max) / sum(e^(x - max)) along `axis`."""
+    if _numba(x.size):
+        return rows.softmax_forward(x, axis)
+    return _reference.softmax_forward(x, axis)
+
+
+def log_softmax_forward(x, axis):
+    """(x - max) - log(sum(e^(x - max))) along `axis`."""
+    if _numba(x.size):
+        return rows.log_softmax_forward(x, axis)
+    return _reference.log_softmax_forward(x, axis)
+
+
+def logsumexp_forward(x, axes, keepdims):
+    """log(sum(e^x)) over `axes` (a tuple, or None for all)."""
+    if _numba(np.size(x)):
+        return rows.logsumexp_forward(x, axes, keepdims)
+    ndim = np.ndim(x)
+    axes = tuple(range(ndim)) if axes is None else axes
+    return _reference.logsumexp_forward(x, tuple(sorted(a % ndim for a in axes)) if ndim else (), keepdims)
+
+
+def cross_entropy_forward(logits, targets, ignore_index=-100):
+    """(loss per row, softmax probs); see cross_entropy.py."""
+    if _numba(logits.size):
+        return cross_entropy.cross_entropy_forward(logits, targets, ignore_index)
+    return _numpy.cross_entropy_forward(logits, targets, ignore_index)
+
+
+def cross_entropy_backward(g, probs, targets, ignore_index=-100):
+    """(probs - onehot(targets)) * g per row; see cross_entropy.py."""
+    if _numba(probs.size):
+        return cross_entropy.cross_entropy_backward(g, probs, targets, ignore_index)
+    return _numpy.cross_entropy_backward(g, probs, targets, ignore_index)
+
+
+softmax_forward.path = log_softmax_forward.path = logsumexp_forward.path = cross_entropy_forward.path = \
+    cross_entropy_backward.path = "numpy below 131072 elements until Numba is loaded, else numba"
 
 
 # -- sum and mean along adjacent axes (ops/reduce.py's Sum and Mean of float tensors) --
@@ -73,16 +133,16 @@ cross_entropy_backward = cross_entropy.cross_entropy_backward
 # sums 87 vs 104 us); below that numpy's call is cheaper than the kernel's axis bookkeeping.
 def sum_forward(x, axis=None, keepdims=False):
     """np.sum(x, axis, keepdims) (an ndarray; float32/float64 sums accumulate in float64)."""
-    if x.size < 16384:
+    if not _numba(x.size, 16384):
         return np.asarray(np.sum(x, axis=axis, keepdims=keepdims))
     return reductions.sum_forward(x, axis, keepdims)
 
 
 def mean_forward(x, axis=None, keepdims=False):
     """np.mean(x, axis, keepdims) (an ndarray; float32/float64 sums accumulate in float64)."""
-    if x.size < 16384:
+    if not _numba(x.size, 16384):
         return np.asarray(np.mean(x, axis=axis, keepdims=keepdims))
     return reductions.mean_forward(x, axis, keepdims)
 
 
-sum_forward.path = mean_forward.path = "numpy below 16384 elements, else numba"
+sum_forward.path = mean_forward.path = "numpy below 16384 elements (below 131072 until Numba is loaded), else numba"

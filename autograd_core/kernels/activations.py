@@ -23,7 +23,7 @@ from functools import partial
 import numpy as np
 from .jit import njit, overload
 
-from . import reference, special
+from . import parallel, reference, special
 from . import scalar_math as sm
 
 _F32 = np.dtype(np.float32)
@@ -32,6 +32,10 @@ _FLOATS = (_F32, _F64)
 # error_model="numpy": division by zero gives inf/nan as in numpy instead of a Python
 # exception check in the loop (which would also stop it from vectorizing).
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
+# Chunk sizes (elements) below which a kernel is not worth another thread: a chunk must pay for
+# waking a pool thread (~10-30 us).  Measured with benchmarks/threads.py (see there).
+_CHEAP = 1 << 17  # one compare or multiply per element: memory-bound
+_COSTLY = 1 << 13  # an exp, expm1, erf or tanh per element
 
 
 def element(values, i):
@@ -71,12 +75,30 @@ def _shaped(result, shape, transposed):
     return result.T if transposed else result
 
 
-def _unary(kernel, twin, x, *params):
-    """Run the 1-D `kernel(x, *params)` on a float32/float64 array of any shape and layout."""
+def _run(kernel, grain, out, operands, params):
+    """kernel(out, *operands, *params) over the 1-D arrays, cut into chunks of at least `grain`
+    elements run on get_num_threads() threads (a scalar operand is passed whole to every chunk).
+    Each element depends on its own inputs only, so any chunking gives the same bits."""
+    n = out.size
+    parts = parallel.chunk_count(n, grain)
+    if parts == 1:
+        kernel(out, *operands, *params)
+        return out
+    bounds = parallel.split(n, parts, 64)
+    chunks = []
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        chunks.append((out[start:stop],) + tuple(
+            operand[start:stop] if operand.__class__ is np.ndarray else operand for operand in operands) + params)
+    parallel.run_chunks(kernel, chunks)
+    return out
+
+
+def _unary(kernel, twin, grain, x, *params):
+    """Run the 1-D `kernel(out, x, *params)` on a float32/float64 array of any shape and layout."""
     if x.dtype not in _FLOATS:  # `in` compares by identity, then ==: arrays made by Numba have equal, not identical, dtypes
         return twin(x, *params)
     flat, shape, transposed = _flat(x)
-    return _shaped(kernel(flat, *params), shape, transposed)
+    return _shaped(_run(kernel, grain, np.empty_like(flat), (flat,), params), shape, transposed)
 
 
 def _is_one_value(g):
@@ -84,8 +106,8 @@ def _is_one_value(g):
     return g.size > 0 and not any(g.strides)
 
 
-def _binary(kernel, twin, g, a, *params):
-    """Run the 1-D `kernel(g, a, *params)` on same-shape, same-dtype float operands, else the twin.
+def _binary(kernel, twin, grain, g, a, *params):
+    """Run the 1-D `kernel(out, g, a, *params)` on same-shape, same-dtype float operands, else the twin.
 
     `g` may be a broadcast of one number (passed to the kernel as that number), or any layout;
     the result has `a`'s layout when `a` is C- or F-contiguous.
@@ -94,165 +116,146 @@ def _binary(kernel, twin, g, a, *params):
     if (g.dtype is not dtype and g.dtype != dtype) or dtype not in _FLOATS or g.shape != a.shape:
         return twin(g, a, *params)
     a_flat, shape, transposed = _flat(a)
+    out = np.empty_like(a_flat)
     if _is_one_value(g):
-        return _shaped(kernel(g[(0,) * g.ndim], a_flat, *params), shape, transposed)
+        return _shaped(_run(kernel, grain, out, (g[(0,) * g.ndim], a_flat), params), shape, transposed)
     g_flat = (g.T if transposed else g)
     g_flat = g_flat.reshape(-1) if g_flat.flags.c_contiguous else np.ascontiguousarray(g_flat).reshape(-1)
-    return _shaped(kernel(g_flat, a_flat, *params), shape, transposed)
+    return _shaped(_run(kernel, grain, out, (g_flat, a_flat), params), shape, transposed)
 
 
 # -- relu -----------------------------------------------------------------------------
 @njit(**_JIT)
-def _relu_forward(x):
-    out = np.empty_like(x)
+def _relu_forward(out, x):
     for i in range(x.size):
         v = x[i]
         out[i] = 0 if v < 0 else v  # keeps NaN (and -0.0, as torch)
-    return out
 
 
 @njit(**_JIT)
-def _relu_backward(g, y):
-    out = np.empty_like(y)
+def _relu_backward(out, g, y):
     for i in range(y.size):
         out[i] = element(g, i) if y[i] > 0 else 0
-    return out
 
 
 def relu_forward(x):
     """max(x, 0)"""
-    return _unary(_relu_forward, reference.relu_forward, x)
+    return _unary(_relu_forward, reference.relu_forward, _CHEAP, x)
 
 
 def relu_backward(g, y):
     """g where the saved output y > 0, else 0."""
-    return _binary(_relu_backward, reference.relu_backward, g, y)
+    return _binary(_relu_backward, reference.relu_backward, _CHEAP, g, y)
 
 
 # -- leaky relu -----------------------------------------------------------------------
 @njit(**_JIT)
-def _leaky_relu_forward(x, negative_slope):
+def _leaky_relu_forward(out, x, negative_slope):
     slope = x.dtype.type(negative_slope)
-    out = np.empty_like(x)
     for i in range(x.size):
         v = x[i]
         out[i] = v if v > 0 else v * slope
-    return out
 
 
 @njit(**_JIT)
-def _leaky_relu_backward(g, x, negative_slope):
+def _leaky_relu_backward(out, g, x, negative_slope):
     slope = x.dtype.type(negative_slope)
-    out = np.empty_like(x)
     for i in range(x.size):
         v = element(g, i)
         out[i] = v if x[i] > 0 else v * slope
-    return out
 
 
 def leaky_relu_forward(x, negative_slope):
     """x if x > 0 else negative_slope * x"""
-    return _unary(_leaky_relu_forward, reference.leaky_relu_forward, x, negative_slope)
+    return _unary(_leaky_relu_forward, reference.leaky_relu_forward, _CHEAP, x, negative_slope)
 
 
 def leaky_relu_backward(g, x, negative_slope):
     """g if x > 0 else negative_slope * g"""
-    return _binary(_leaky_relu_backward, reference.leaky_relu_backward, g, x, negative_slope)
+    return _binary(_leaky_relu_backward, reference.leaky_relu_backward, _CHEAP, g, x, negative_slope)
 
 
 # -- elu ------------------------------------------------------------------------------
 @njit(**_JIT)
-def _elu_forward(x, alpha):
+def _elu_forward(out, x, alpha):
     a = x.dtype.type(alpha)
     zero = x.dtype.type(0)
-    out = np.empty_like(x)
     for i in range(x.size):
         v = x[i]
         # min(v, 0) written so that NaN passes through; both sides computed: no branch in the loop
         negative = sm.expm1(zero if v > zero else v) * a
         out[i] = v if v >= zero else negative  # >=: elu(-0.0) is -0.0, as torch
-    return out
 
 
 @njit(**_JIT)
-def _elu_backward(g, x, alpha):
+def _elu_backward(out, g, x, alpha):
     a = x.dtype.type(alpha)
     zero = x.dtype.type(0)
-    out = np.empty_like(x)
     for i in range(x.size):
         v = x[i]
         slope = a * sm.exp(zero if v > zero else v)  # NaN passes through
         out[i] = element(g, i) if v > zero else element(g, i) * slope
-    return out
 
 
 def elu_forward(x, alpha):
     """x if x > 0 else alpha (e^x - 1)"""
-    return _unary(_elu_forward, reference.elu_forward, x, alpha)
+    return _unary(_elu_forward, reference.elu_forward, _COSTLY, x, alpha)
 
 
 def elu_backward(g, x, alpha):
     """g if x > 0 else g alpha e^x"""
-    return _binary(_elu_backward, reference.elu_backward, g, x, alpha)
+    return _binary(_elu_backward, reference.elu_backward, _COSTLY, g, x, alpha)
 
 
 # -- sigmoid and tanh (backward from the saved output y) --------------------------------
 @njit(**_JIT)
-def _sigmoid_forward(x):
-    out = np.empty_like(x)
+def _sigmoid_forward(out, x):
     for i in range(x.size):
         out[i] = sm.sigmoid(x[i])
-    return out
 
 
 @njit(**_JIT)
-def _sigmoid_backward(g, y):
+def _sigmoid_backward(out, g, y):
     one = y.dtype.type(1)
-    out = np.empty_like(y)
     for i in range(y.size):
         s = y[i]
         out[i] = element(g, i) * s * (one - s)
-    return out
 
 
 @njit(**_JIT)
-def _tanh_forward(x):
-    out = np.empty_like(x)
+def _tanh_forward(out, x):
     for i in range(x.size):
         out[i] = sm.tanh(x[i])
-    return out
 
 
 @njit(**_JIT)
-def _tanh_backward(g, y):
+def _tanh_backward(out, g, y):
     one = y.dtype.type(1)
-    out = np.empty_like(y)
     for i in range(y.size):
         t = y[i]
         # (1 - t)(1 + t), not 1 - t*t: where |t| is near 1, t*t's rounding error would be most
         # of the result (torch's fused multiply-add avoids that too).
         out[i] = element(g, i) * ((one - t) * (one + t))
-    return out
 
 
 def sigmoid_forward(x):
     """1 / (1 + e^-x)"""
-    return _unary(_sigmoid_forward, reference.sigmoid_forward, x)
+    return _unary(_sigmoid_forward, reference.sigmoid_forward, _COSTLY, x)
 
 
 def sigmoid_backward(g, y):
     """g y (1 - y), y the saved output"""
-    return _binary(_sigmoid_backward, reference.sigmoid_backward, g, y)
+    return _binary(_sigmoid_backward, reference.sigmoid_backward, _CHEAP, g, y)
 
 
 def tanh_forward(x):
     """tanh(x)"""
-    return _unary(_tanh_forward, reference.tanh_forward, x)
+    return _unary(_tanh_forward, reference.tanh_forward, _COSTLY, x)
 
 
 def tanh_backward(g, y):
     """g (1 - y^2) = g (1 - y)(1 + y), y the saved output"""
-    return _binary(_tanh_backward, reference.tanh_backward, g, y)
+    return _binary(_tanh_backward, reference.tanh_backward, _CHEAP, g, y)
 
 
 # -- gelu -------------------------------------------------------------------------------
@@ -261,45 +264,38 @@ _CUBIC = 0.044715
 
 
 @njit(**_JIT)
-def _gelu_erf_forward(x):
-    out = np.empty_like(x)
+def _gelu_erf_forward(out, x):
     for i in range(x.size):
         v = x[i]
         cdf, _ = sm.normal_cdf_pdf(v)
         out[i] = v * cdf
-    return out
 
 
 @njit(**_JIT)
-def _gelu_erf_backward(g, x):
-    out = np.empty_like(x)
+def _gelu_erf_backward(out, g, x):
     for i in range(x.size):
         v = x[i]
         cdf, pdf = sm.normal_cdf_pdf(v)
         out[i] = element(g, i) * (cdf + v * pdf)  # d/dx x Phi(x) = Phi(x) + x phi(x)
-    return out
 
 
 @njit(**_JIT)
-def _gelu_tanh_forward(x):
+def _gelu_tanh_forward(out, x):
     c = x.dtype.type(_SQRT_2_OVER_PI)
     k = x.dtype.type(_CUBIC)
-    out = np.empty_like(x)
     for i in range(x.size):
         v = x[i]
         u = c * (v + k * v * v * v)
         # 0.5 (1 + tanh(u)) == sigmoid(2u), which does not cancel for negative u.
         out[i] = v * sm.sigmoid(u + u)
-    return out
 
 
 @njit(**_JIT)
-def _gelu_tanh_backward(g, x):
+def _gelu_tanh_backward(out, g, x):
     c = x.dtype.type(_SQRT_2_OVER_PI)
     k = x.dtype.type(_CUBIC)
     k3 = x.dtype.type(3 * _CUBIC)
     one = x.dtype.type(1)
-    out = np.empty_like(x)
     for i in range(x.size):
         v = x[i]
         u = c * (v + k * v * v * v)
@@ -307,7 +303,6 @@ def _gelu_tanh_backward(g, x):
         du = c * (one + k3 * v * v)
         # d/dx x s(2u) = s + x s (1 - s) 2 u'
         out[i] = element(g, i) * (s + (v + v) * s * (one - s) * du)
-    return out
 
 
 _GELU_TWINS = {
@@ -320,69 +315,63 @@ _GELU_TWINS = {
 def gelu_forward(x, approximate="none"):
     """x Phi(x) (approximate='none') or 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))"""
     if approximate == "tanh":
-        return _unary(_gelu_tanh_forward, _GELU_TWINS["tanh"][0], x)
+        return _unary(_gelu_tanh_forward, _GELU_TWINS["tanh"][0], _COSTLY, x)
     if approximate == "none":
-        return _unary(_gelu_erf_forward, _GELU_TWINS["none"][0], x)
+        return _unary(_gelu_erf_forward, _GELU_TWINS["none"][0], _COSTLY, x)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def gelu_backward(g, x, approximate="none"):
     """g d/dx gelu(x)"""
     if approximate == "tanh":
-        return _binary(_gelu_tanh_backward, _GELU_TWINS["tanh"][1], g, x)
+        return _binary(_gelu_tanh_backward, _GELU_TWINS["tanh"][1], _COSTLY, g, x)
     if approximate == "none":
-        return _binary(_gelu_erf_backward, _GELU_TWINS["none"][1], g, x)
+        return _binary(_gelu_erf_backward, _GELU_TWINS["none"][1], _COSTLY, g, x)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 # -- softplus ---------------------------------------------------------------------------
 @njit(**_JIT)
-def _softplus_forward(x, beta, threshold):
+def _softplus_forward(out, x, beta, threshold):
     b = x.dtype.type(beta)
     limit = x.dtype.type(threshold)
-    out = np.empty_like(x)
     for i in range(x.size):
         v = x[i]
         z = v * b
         soft = sm.softplus(z) / b
         out[i] = v if z > limit else soft  # torch: linear above the threshold
-    return out
 
 
 @njit(**_JIT)
-def _softplus_backward(g, x, beta, threshold):
+def _softplus_backward(out, g, x, beta, threshold):
     b = x.dtype.type(beta)
     limit = x.dtype.type(threshold)
-    out = np.empty_like(x)
     for i in range(x.size):
         z = x[i] * b
         s = sm.sigmoid(z)
         out[i] = element(g, i) if z > limit else element(g, i) * s
-    return out
 
 
 def softplus_forward(x, beta, threshold):
     """log(1 + e^(beta x)) / beta, and x where beta x > threshold"""
-    return _unary(_softplus_forward, reference.softplus_forward, x, beta, threshold)
+    return _unary(_softplus_forward, reference.softplus_forward, _COSTLY, x, beta, threshold)
 
 
 def softplus_backward(g, x, beta, threshold):
     """g sigmoid(beta x), and g where beta x > threshold"""
-    return _binary(_softplus_backward, reference.softplus_backward, g, x, beta, threshold)
+    return _binary(_softplus_backward, reference.softplus_backward, _COSTLY, g, x, beta, threshold)
 
 
 # -- erf (for the erf op; not an activation, but the same elementwise pattern) ------------
 @njit(**_JIT)
-def _erf(x):
-    out = np.empty_like(x)
+def _erf(out, x):
     for i in range(x.size):
         # libm's erf in double precision: exact, and ~10x faster than numpy's frompyfunc
         # (a scalar call per element, so this loop does not vectorize).
         out[i] = math.erf(np.float64(x[i]))
-    return out
 
 
 def erf(x):
     """The error function, in the input's float dtype (integers become float64, as the twin)."""
     x = np.asarray(x)
-    return _unary(_erf, special.erf, x)
+    return _unary(_erf, special.erf, _COSTLY, x)

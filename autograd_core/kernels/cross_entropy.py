@@ -12,7 +12,8 @@ import numpy as np
 from .jit import njit
 
 from . import reference_loss
-from .rows import _exp_sum, _row_max
+from . import parallel
+from .rows import _exp_sum, _row_max, run_rows
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -22,11 +23,9 @@ _JIT = dict(cache=True, error_model="numpy", nogil=True)
 
 
 @njit(**_JIT)
-def _forward(logits, targets, ignore_index):
-    """(loss, probs, first bad row or -1)."""
+def _forward(loss, probs, logits, targets, ignore_index):
+    """Fills loss and probs; returns the first bad row or -1."""
     rows, classes = logits.shape
-    loss = np.empty(rows, logits.dtype)
-    probs = np.empty_like(logits)
     for r in range(rows):
         row, p = logits[r], probs[r]
         peak = _row_max(row)
@@ -38,15 +37,14 @@ def _forward(logits, targets, ignore_index):
         if target == ignore_index:
             loss[r] = 0
         elif target < 0 or target >= classes:
-            return loss, probs, r
+            return r
         else:
             loss[r] = math.log(total) - (row[target] - peak)
-    return loss, probs, -1
+    return -1
 
 
 @njit(**_JIT)
-def _backward(g, probs, targets, ignore_index):
-    out = np.empty_like(probs)
+def _backward(out, g, probs, targets, ignore_index):
     for r in range(probs.shape[0]):
         target = targets[r]
         if target == ignore_index:
@@ -57,7 +55,6 @@ def _backward(g, probs, targets, ignore_index):
         for i in range(p.size):
             o[i] = p[i] * scale
         o[target] -= scale
-    return out
 
 
 def cross_entropy_forward(logits, targets, ignore_index=-100):
@@ -70,7 +67,11 @@ def cross_entropy_forward(logits, targets, ignore_index=-100):
         return reference_loss.cross_entropy_forward(logits, targets, ignore_index)
     if targets.dtype != _I64:
         targets = targets.astype(np.int64)
-    loss, probs, bad = _forward(np.ascontiguousarray(logits), np.ascontiguousarray(targets), ignore_index)
+    logits = np.ascontiguousarray(logits)
+    loss = np.empty(logits.shape[0], logits.dtype)
+    probs = np.empty_like(logits)
+    found = run_rows(_forward, loss, (probs, logits, np.ascontiguousarray(targets), ignore_index), logits.shape[1])
+    bad = _first_bad(found, logits.shape[0])
     if bad >= 0:
         raise IndexError(f"cross_entropy: target {int(targets[bad])} is out of bounds for {logits.shape[1]} classes")
     return loss, probs
@@ -85,4 +86,19 @@ def cross_entropy_backward(g, probs, targets, ignore_index=-100):
     g = np.ascontiguousarray(np.broadcast_to(np.asarray(g, dtype=dtype), (probs.shape[0],)))
     if targets.dtype != _I64:
         targets = targets.astype(np.int64)
-    return _backward(g, np.ascontiguousarray(probs), np.ascontiguousarray(targets), ignore_index)
+    probs = np.ascontiguousarray(probs)
+    out = np.empty_like(probs)
+    run_rows(_backward, out, (g, probs, np.ascontiguousarray(targets), ignore_index), probs.shape[1])
+    return out
+
+
+def _first_bad(found, rows):
+    """The first bad row over all chunks (run_rows gives one result, or a list per chunk with row
+    numbers relative to the chunk), or -1."""
+    if not isinstance(found, list):
+        return found
+    bounds = parallel.split(rows, len(found))
+    for start, bad in zip(bounds, found):
+        if bad >= 0:
+            return start + bad
+    return -1

@@ -17,6 +17,8 @@ import math
 import numpy as np
 from .jit import njit
 
+from . import parallel
+
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 _FLOATS = (_F32, _F64)
@@ -33,28 +35,86 @@ def _row_sum(row):
 
 
 @njit(**_JIT)
-def _sum_rows(x, scale):
-    """scale * sum over the last axis of a 2-D array."""
-    out = np.empty(x.shape[0], x.dtype)
+def _sum_rows(out, x, scale):
+    """out[r] = scale * sum over the last axis of row r of the 2-D array x."""
     for r in range(x.shape[0]):
         out[r] = _row_sum(x[r]) * scale
-    return out
 
 
 @njit(**_JIT)
-def _sum_columns(x, scale):
-    """scale * sum over the middle axis of an (outer, n, inner) array, vectorized along inner."""
+def _piece_sums(out, values, piece):
+    """out[p] = sum(values[p * piece:(p + 1) * piece]) in float64."""
+    n = values.size
+    for p in range(out.size):
+        out[p] = _row_sum(values[p * piece:min((p + 1) * piece, n)])
+
+
+@njit(**_JIT)
+def _sum_columns(out, x, scale, first, last):
+    """out[o, k] = scale * sum over the middle axis of the (outer, n, inner) array x, for the
+    columns first <= k < last; vectorized along inner."""
     outer, n, inner = x.shape
-    out = np.empty((outer, inner), x.dtype)
-    total = np.empty(inner)
+    total = np.empty(last - first)
     for o in range(outer):
         total[:] = 0
         block = x[o]
         for i in range(n):
-            for k in range(inner):
-                total[k] += block[i, k]
-        for k in range(inner):
-            out[o, k] = total[k] * scale
+            for k in range(first, last):
+                total[k - first] += block[i, k]
+        for k in range(first, last):
+            out[o, k] = total[k - first] * scale
+
+
+# Parallel sums (parallel.py).  A chunk must hold GRAIN elements to pay for a pool thread.  Rows
+# and columns are independent sums, so chunking them changes no bit.  One long row (sum() or
+# mean() of everything) is summed as fixed PIECE-element pieces whose float64 partial sums are
+# then added in order: the pieces do not depend on the thread count, so neither does the result.
+GRAIN = 1 << 17
+PIECE = 1 << 16
+
+
+def _sum_2d(rows, scale):
+    """scale * the row sums of the C-contiguous 2-D array `rows`."""
+    count, n = rows.shape
+    out = np.empty(count, rows.dtype)
+    if count == 1 and n >= 2 * PIECE:
+        values = rows.reshape(-1)
+        pieces = -(-n // PIECE)
+        partial = np.empty(pieces)
+        parts = parallel.chunk_count(n, GRAIN)
+        if parts == 1:
+            _piece_sums(partial, values, PIECE)
+        else:
+            bounds = parallel.split(pieces, min(parts, pieces))
+            parallel.run_chunks(_piece_sums, [(partial[a:b], values[a * PIECE:min(b * PIECE, n)], PIECE)
+                                             for a, b in zip(bounds[:-1], bounds[1:])])
+        out[0] = float(np.sum(partial)) * scale
+        return out
+    parts = parallel.chunk_count(count * n, GRAIN)
+    parts = min(parts, count)
+    if parts <= 1:
+        _sum_rows(out, rows, scale)
+        return out
+    bounds = parallel.split(count, parts)
+    parallel.run_chunks(_sum_rows, [(out[a:b], rows[a:b], scale) for a, b in zip(bounds[:-1], bounds[1:])])
+    return out
+
+
+def _sum_3d(blocks, scale):
+    """scale * the sums over the middle axis of the C-contiguous (outer, n, inner) array."""
+    outer, n, inner = blocks.shape
+    out = np.empty((outer, inner), blocks.dtype)
+    parts = parallel.chunk_count(outer * n * inner, GRAIN)
+    if parts == 1:
+        _sum_columns(out, blocks, scale, 0, inner)
+    elif outer >= parts:
+        bounds = parallel.split(outer, parts)
+        parallel.run_chunks(_sum_columns, [(out[a:b], blocks[a:b], scale, 0, inner)
+                                           for a, b in zip(bounds[:-1], bounds[1:])])
+    else:
+        bounds = parallel.split(inner, min(parts, inner), 16)
+        parallel.run_chunks(_sum_columns, [(out, blocks, scale, a, b)
+                                           for a, b in zip(bounds[:-1], bounds[1:]) if b > a])
     return out
 
 
@@ -82,9 +142,9 @@ def _reduce(x, axis, keepdims, mean, twin):
     blocks = np.ascontiguousarray(x).reshape(math.prod(shape[:axes[0]]), count, math.prod(shape[axes[-1] + 1:]))
     scale = (1.0 / count if count else math.nan) if mean else 1.0
     if blocks.shape[2] == 1:
-        out = _sum_rows(blocks.reshape(blocks.shape[:2]), scale)
+        out = _sum_2d(blocks.reshape(blocks.shape[:2]), scale)
     else:
-        out = _sum_columns(blocks, scale)
+        out = _sum_3d(blocks, scale)
     if keepdims:
         return out.reshape(tuple(1 if i in axes else size for i, size in enumerate(shape)))
     return out.reshape(tuple(size for i, size in enumerate(shape) if i not in axes))

@@ -17,7 +17,7 @@ import math
 import numpy as np
 from .jit import njit
 
-from . import reference
+from . import parallel, reference
 from . import scalar_math as sm
 
 _F32 = np.dtype(np.float32)
@@ -77,39 +77,34 @@ def _exp_sum(row, shift, out):
 
 # -- last axis: rows of a 2-D (outer, n) array ---------------------------------------------
 @njit(**_JIT)
-def _softmax_rows(x):
-    out = np.empty_like(x)
+def _softmax_rows(out, x):
     if x.shape[1] == 0:
-        return out
+        return
     for r in range(x.shape[0]):
         row, out_row = x[r], out[r]
         total = x.dtype.type(_exp_sum(row, _row_max(row), out_row))
         for i in range(row.size):
             out_row[i] = out_row[i] / total
-    return out
 
 
 @njit(**_JIT)
-def _log_softmax_rows(x):
-    out = np.empty_like(x)
+def _log_softmax_rows(out, x):
     if x.shape[1] == 0:
-        return out
+        return
     for r in range(x.shape[0]):
         row, out_row = x[r], out[r]
         peak = _row_max(row)
         log_total = x.dtype.type(math.log(_exp_sum(row, peak, out_row)))
         for i in range(row.size):
             out_row[i] = (row[i] - peak) - log_total
-    return out
 
 
 @njit(**_JIT)
-def _logsumexp_rows(x):
-    out = np.empty(x.shape[0], x.dtype)
+def _logsumexp_rows(out, x):
     scratch = np.empty(x.shape[1], x.dtype)
     if x.shape[1] == 0:
         out[:] = -np.inf
-        return out
+        return
     zero = x.dtype.type(0)
     for r in range(x.shape[0]):
         row = x[r]
@@ -117,7 +112,25 @@ def _logsumexp_rows(x):
         if not math.isfinite(peak):
             peak = zero
         out[r] = math.log(_exp_sum(row, peak, scratch)) + peak  # one rounding, at the store
-    return out
+
+
+# Rows per chunk: at least ROW_GRAIN elements (an exp each) for a chunk to pay for a pool thread
+# (benchmarks/threads.py).  Each row is computed as the serial loop computes it: same bits.
+ROW_GRAIN = 1 << 14
+
+
+def run_rows(kernel, out, operands, classes):
+    """kernel(out, *operands) over row ranges of the (rows, ...) arrays `out` and `operands`
+    (other operands passed whole), on up to get_num_threads() threads."""
+    rows = out.shape[0]
+    parts = parallel.chunk_count(rows, max(1, ROW_GRAIN // max(classes, 1)))
+    if parts == 1:
+        return kernel(out, *operands)
+    bounds = parallel.split(rows, parts)
+    chunks = [(out[start:stop],) + tuple(
+        operand[start:stop] if operand.__class__ is np.ndarray else operand for operand in operands)
+        for start, stop in zip(bounds[:-1], bounds[1:])]
+    return parallel.run_chunks(kernel, chunks)
 
 
 # -- other axes: (outer, n, inner), vectorized along inner ------------------------------
@@ -228,7 +241,10 @@ def softmax_forward(x, axis):
     axis = axis % x.ndim
     blocks = _as_blocks(np.ascontiguousarray(x), axis, axis)
     if blocks.shape[2] == 1:
-        return _softmax_rows(blocks.reshape(blocks.shape[:2])).reshape(x.shape)
+        rows = blocks.reshape(blocks.shape[:2])
+        out = np.empty_like(rows)
+        run_rows(_softmax_rows, out, (rows,), rows.shape[1])
+        return out.reshape(x.shape)
     return _softmax_columns(blocks).reshape(x.shape)
 
 
@@ -239,7 +255,10 @@ def log_softmax_forward(x, axis):
     axis = axis % x.ndim
     blocks = _as_blocks(np.ascontiguousarray(x), axis, axis)
     if blocks.shape[2] == 1:
-        return _log_softmax_rows(blocks.reshape(blocks.shape[:2])).reshape(x.shape)
+        rows = blocks.reshape(blocks.shape[:2])
+        out = np.empty_like(rows)
+        run_rows(_log_softmax_rows, out, (rows,), rows.shape[1])
+        return out.reshape(x.shape)
     return _log_softmax_columns(blocks).reshape(x.shape)
 
 
@@ -254,7 +273,9 @@ def logsumexp_forward(x, axes, keepdims):
         return reference.logsumexp_forward(x, tuple(axes), keepdims)
     blocks = _as_blocks(np.ascontiguousarray(x), axes[0], axes[-1])
     if blocks.shape[2] == 1:
-        out = _logsumexp_rows(blocks.reshape(blocks.shape[:2]))
+        rows = blocks.reshape(blocks.shape[:2])
+        out = np.empty(rows.shape[0], rows.dtype)
+        run_rows(_logsumexp_rows, out, (rows,), rows.shape[1])
     else:
         out = _logsumexp_columns(blocks)
     kept = tuple(1 if i in axes else size for i, size in enumerate(x.shape))

@@ -40,11 +40,11 @@ def widest_register():
 
 
 def _unary(*params):
-    return lambda dtype: (np.linspace(-4, 4, 64, dtype=dtype),) + params
+    return lambda dtype: (np.empty(64, dtype), np.linspace(-4, 4, 64, dtype=dtype)) + params
 
 
 def _binary(*params):
-    return lambda dtype: (np.ones(64, dtype), np.linspace(-4, 4, 64, dtype=dtype)) + params
+    return lambda dtype: (np.empty(64, dtype), np.ones(64, dtype), np.linspace(-4, 4, 64, dtype=dtype)) + params
 
 
 def kernels():

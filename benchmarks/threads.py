@@ -1,0 +1,234 @@
+"""The kernels' threads (autograd_core.set_num_threads): serial against parallel, side by side.
+
+    python benchmarks/threads.py                 # all three parts, JSON to results/threads.json
+    python benchmarks/threads.py --parts sweep   # only the threshold sweep
+
+Parts (every figure is a median of interleaved samples: serial, parallel, serial, ...; the
+ratio parallel / serial is taken in the same run, so machine load hits both alike):
+
+- ``kernels``: fwd+bwd of relu, leaky_relu, elu, sigmoid, tanh, gelu, gelu-tanh, softplus on
+  2**20 float32, softmax / log_softmax / cross-entropy fwd+bwd on (1024, 1024), sum and mean,
+  with 1 thread and with `--threads` threads.
+- ``pair``: a kernel followed by a 512x512 float32 matmul, serial pair against parallel pair:
+  shows whether the kernel's threads leave anything running that slows the next GEMM.
+- ``sweep``: per kernel kind, the size where forcing a 2-way split starts to pay (the grain is
+  set to 1 so that every size splits): this is how the thresholds in kernels/ were chosen.
+- ``mlp``: the W1 step (benchmarks/peers/ours.py) at batch 1, 32, 128, 512, 1 thread against
+  `--threads` threads.
+
+The JSON records the CPU, numpy's SIMD level, the BLAS and the load average.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import autograd_core as ag  # noqa: E402
+from autograd_core.kernels import activations, cross_entropy, parallel, reductions, rows  # noqa: E402
+from autograd_core import kernels  # noqa: E402
+
+
+def machine():
+    from report import machine_info, numpy_simd  # CPU, BLAS, versions, thread env vars; SIMD
+
+    return {**machine_info(), "numpy_simd": numpy_simd()}
+
+
+def interleaved(functions, repeats, number):
+    """{name: median seconds per call} sampling the functions in turn, `repeats` rounds."""
+    samples = {name: [] for name in functions}
+    for name, (setup, run) in functions.items():
+        setup()
+        run()
+    for _ in range(repeats):
+        for name, (setup, run) in functions.items():
+            setup()
+            start = time.perf_counter()
+            for _ in range(number):
+                run()
+            samples[name].append((time.perf_counter() - start) / number)
+    return {name: float(np.median(values)) for name, values in samples.items()}
+
+
+def threads_setter(n):
+    return lambda: ag.set_num_threads(n)
+
+
+def elementwise_cases(size, rng):
+    x = rng.standard_normal(size).astype(np.float32)
+    g = rng.standard_normal(size).astype(np.float32)
+    y_relu = kernels.relu_forward(x)
+    y_sig = kernels.sigmoid_forward(x)
+    y_tanh = kernels.tanh_forward(x)
+    return {
+        "relu": lambda: kernels.relu_backward(g, kernels.relu_forward(x)),
+        "leaky_relu": lambda: (kernels.leaky_relu_forward(x, 0.01), kernels.leaky_relu_backward(g, x, 0.01)),
+        "elu": lambda: (kernels.elu_forward(x, 1.0), kernels.elu_backward(g, x, 1.0)),
+        "sigmoid": lambda: (kernels.sigmoid_forward(x), kernels.sigmoid_backward(g, y_sig)),
+        "tanh": lambda: (kernels.tanh_forward(x), kernels.tanh_backward(g, y_tanh)),
+        "gelu": lambda: (kernels.gelu_forward(x), kernels.gelu_backward(g, x)),
+        "gelu_tanh": lambda: (kernels.gelu_forward(x, "tanh"), kernels.gelu_backward(g, x, "tanh")),
+        "softplus": lambda: (kernels.softplus_forward(x, 1.0, 20.0), kernels.softplus_backward(g, x, 1.0, 20.0)),
+        "relu_backward_only": lambda: kernels.relu_backward(g, y_relu),
+    }
+
+
+def row_cases(n_rows, classes, rng):
+    x = rng.standard_normal((n_rows, classes)).astype(np.float32)
+    t = rng.integers(0, classes, n_rows)
+    g = np.float32(1.0 / n_rows)
+    return {
+        "softmax": lambda: kernels.softmax_forward(x, 1),
+        "log_softmax": lambda: kernels.log_softmax_forward(x, 1),
+        "cross_entropy": lambda: kernels.cross_entropy_backward(g, kernels.cross_entropy_forward(x, t)[1], t),
+        "sum_rows": lambda: kernels.sum_forward(x, 1),
+        "sum_columns": lambda: kernels.sum_forward(x, 0),
+        "sum_all": lambda: kernels.sum_forward(x),
+        "mean_all": lambda: kernels.mean_forward(x),
+    }
+
+
+def part_kernels(threads, repeats):
+    rng = np.random.default_rng(0)
+    cases = {**elementwise_cases(1 << 20, rng), **row_cases(1024, 1024, rng)}
+    table = {}
+    for name, run in cases.items():
+        times = interleaved({"serial": (threads_setter(1), run), "parallel": (threads_setter(threads), run)},
+                            repeats, 10)
+        table[name] = {**times, "ratio": times["parallel"] / times["serial"]}
+        print(f"{name:20s} serial {times['serial'] * 1e3:8.3f} ms  {threads} threads "
+              f"{times['parallel'] * 1e3:8.3f} ms  ratio {table[name]['ratio']:.2f}", flush=True)
+    return table
+
+
+def part_pair(threads, repeats):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((512, 512)).astype(np.float32)
+    b = rng.standard_normal((512, 512)).astype(np.float32)
+    x = rng.standard_normal(1 << 20).astype(np.float32)
+    g = rng.standard_normal(1 << 20).astype(np.float32)
+    logits = rng.standard_normal((1024, 1024)).astype(np.float32)
+    pairs = {
+        "relu": lambda: kernels.relu_forward(x),
+        "gelu_fwd_bwd": lambda: kernels.gelu_backward(g, x),
+        "log_softmax": lambda: kernels.log_softmax_forward(logits, 1),
+        "sum_all": lambda: kernels.sum_forward(x),
+    }
+    table = {}
+    matmul_alone = interleaved({"matmul": (lambda: None, lambda: a @ b)}, repeats, 10)["matmul"]
+    for name, kernel in pairs.items():
+        def pair(kernel=kernel):
+            kernel()
+            return a @ b
+
+        def matmul_after(kernel=kernel):
+            kernel()
+            start = time.perf_counter()
+            a @ b
+            return time.perf_counter() - start
+
+        times = interleaved({"serial": (threads_setter(1), pair), "parallel": (threads_setter(threads), pair)},
+                            repeats, 10)
+        after = {}
+        for label, n in (("serial", 1), ("parallel", threads)):
+            ag.set_num_threads(n)
+            after[label] = float(np.median([matmul_after() for _ in range(repeats * 5)]))
+        table[name] = {"pair_serial": times["serial"], "pair_parallel": times["parallel"],
+                       "ratio": times["parallel"] / times["serial"],
+                       "matmul_after_serial": after["serial"], "matmul_after_parallel": after["parallel"],
+                       "matmul_alone": matmul_alone}
+        print(f"{name:14s}+matmul pair: serial {times['serial'] * 1e3:.3f} ms, {threads} threads "
+              f"{times['parallel'] * 1e3:.3f} ms (ratio {table[name]['ratio']:.2f}); the matmul alone "
+              f"{matmul_alone * 1e3:.3f} ms, right after the kernel: {after['serial'] * 1e3:.3f} ms serial, "
+              f"{after['parallel'] * 1e3:.3f} ms parallel", flush=True)
+    return table
+
+
+def part_sweep(repeats):
+    """Forced 2-way split vs serial at each size, per kernel kind: where the split starts to pay."""
+    rng = np.random.default_rng(2)
+    saved = (activations._CHEAP, activations._COSTLY, rows.ROW_GRAIN, reductions.GRAIN)
+    table = {}
+    try:
+        for exponent in range(11, 21):
+            size = 1 << exponent
+            element = elementwise_cases(size, rng)
+            cols = max(1, min(1000, size // 64))
+            row = row_cases(size // cols, cols, rng)
+            cases = {"relu_backward (cheap)": element["relu_backward_only"], "gelu fwd+bwd (costly)": element["gelu"],
+                     "elu fwd+bwd (costly)": element["elu"], "log_softmax rows": row["log_softmax"],
+                     "cross_entropy fwd+bwd": row["cross_entropy"], "sum_all": row["sum_all"],
+                     "sum_columns": row["sum_columns"]}
+            for name, run in cases.items():
+                def forced():
+                    activations._CHEAP = activations._COSTLY = rows.ROW_GRAIN = reductions.GRAIN = 1
+                    ag.set_num_threads(2)
+
+                def serial():
+                    activations._CHEAP, activations._COSTLY, rows.ROW_GRAIN, reductions.GRAIN = saved
+                    ag.set_num_threads(1)
+
+                number = max(1, min(200, (1 << 21) // size))
+                times = interleaved({"serial": (serial, run), "split": (forced, run)}, repeats, number)
+                table.setdefault(name, {})[size] = {**times, "ratio": times["split"] / times["serial"]}
+                print(f"{name:24s} {size:8d}: serial {times['serial'] * 1e6:9.1f} us  split "
+                      f"{times['split'] * 1e6:9.1f} us  ratio {times['split'] / times['serial']:.2f}", flush=True)
+    finally:
+        activations._CHEAP, activations._COSTLY, rows.ROW_GRAIN, reductions.GRAIN = saved
+    return table
+
+
+def part_mlp(threads, repeats):
+    from peers import ours
+    from workloads.timed import MLP_PARAMS, mlp_inputs
+
+    table = {}
+    for batch in (1, 32, 128, 512):
+        step = ours.mlp_step(**mlp_inputs(batch), **MLP_PARAMS).run
+        number = max(1, 200 // batch)
+        times = interleaved({"serial": (threads_setter(1), step), "parallel": (threads_setter(threads), step)},
+                            repeats, number)
+        table[batch] = {**times, "ratio": times["parallel"] / times["serial"]}
+        print(f"W1 batch {batch:4d}: serial {times['serial'] * 1e3:.3f} ms, {threads} threads "
+              f"{times['parallel'] * 1e3:.3f} ms, ratio {table[batch]['ratio']:.2f}", flush=True)
+    return table
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parts", default="kernels,pair,sweep,mlp")
+    parser.add_argument("--threads", type=int, default=parallel.get_num_threads())
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--output", default=os.path.join(HERE, "results", "threads.json"))
+    args = parser.parse_args(argv)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    result = {"command": "python benchmarks/threads.py " + " ".join(sys.argv[1:] if argv is None else argv),
+              "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": machine(),
+              "load_average_at_start": os.getloadavg(), "threads": args.threads, "repeats": args.repeats}
+    print(f"load average {os.getloadavg()}", flush=True)
+    for part in parts:
+        if part == "kernels":
+            result["kernels"] = part_kernels(args.threads, args.repeats)
+        elif part == "pair":
+            result["pair"] = part_pair(args.threads, args.repeats)
+        elif part == "sweep":
+            result["sweep"] = part_sweep(args.repeats)
+        elif part == "mlp":
+            result["mlp"] = part_mlp(args.threads, args.repeats)
+        else:
+            raise SystemExit(f"unknown part {part!r}")
+    result["load_average_at_end"] = os.getloadavg()
+    print(f"load average {os.getloadavg()}", flush=True)
+    os.makedirs(os.path.dirname(args.output), exist_ok=True)
+    with open(args.output, "w") as out:
+        json.dump(result, out, indent=1)
+
+
+if __name__ == "__main__":
+    main()
