@@ -2,9 +2,10 @@
 import sys
 
 from .. import data
+from . import checkpoint
 
 # So that ``import autograd_core.utils.data`` and ``from autograd_core.utils.data import DataLoader``
 # find the same module object.
 sys.modules[__name__ + ".data"] = data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
