@@ -21,7 +21,7 @@ Both always see Tensors: under ``backward(create_graph=True)`` the saved tensors
 are the original inputs and outputs, so a backward written in tensor ops is itself
 differentiated (second derivatives).
 """
-from . import grad_mode
+from . import forward_ad_state, grad_mode
 from .graph import OUTPUT, SAVED_CONSTANT, Node, OutputRef, check_versions, edge_of, namespace, output_ref, raise_freed
 from .tensor import Tensor, make_tensor
 
@@ -37,6 +37,7 @@ class FunctionCtx:
         #: One bool per forward argument: does a gradient flow to it?
         self.needs_input_grad = needs_input_grad
         self._to_save = ()
+        self._saved_for_forward = None  # set by save_for_forward; what saved_tensors gives inside jvp
         self._non_differentiable = ()
         self._dirty = ()
         self._materialize_grads = True
@@ -52,9 +53,21 @@ class FunctionCtx:
                 )
         self._to_save = tensors
 
+    def save_for_forward(self, *tensors):
+        """Keep these tensors (or None) for forward mode's `Function.jvp`, which reads them as
+        ``ctx.saved_tensors`` (torch's name)."""
+        for position, value in enumerate(tensors):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"save_for_forward can only save Tensors or None, but argument {position} is a "
+                                f"{type(value).__name__}")
+        self._saved_for_forward = tensors
+
     @property
     def saved_tensors(self):
-        """The tensors given to `save_for_backward` (an error once a backward freed them)."""
+        """The tensors given to `save_for_backward` (an error once a backward freed them);
+        inside `Function.jvp`, those given to `save_for_forward`."""
+        if self._saved_for_forward is not None and getattr(self, "_in_jvp", False):
+            return tuple(self._saved_for_forward)
         node = self._node
         if node is None:
             return tuple(self._to_save or ())
@@ -183,6 +196,14 @@ class Function:
         raise NotImplementedError("a Function subclass must define a static backward(ctx, *grads)")
 
     @staticmethod
+    def jvp(ctx, *tangents):
+        """Optional, for forward mode (`autograd_core.autograd.forward_ad`): one tangent per forward
+        argument in (zeros for a Tensor without one, None for a non-Tensor), one tangent per output
+        out, in Tensor ops.  What forward kept with ``ctx.save_for_forward`` is ``ctx.saved_tensors``."""
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it "
+                                  "with forward mode AD.")
+
+    @staticmethod
     def setup_context(ctx, inputs, output):
         """Optional (torch 2 style): fill `ctx` from the inputs and output of a ``forward(*args)``."""
         raise NotImplementedError
@@ -210,7 +231,9 @@ class Function:
             recorded = isinstance(value, Tensor) and value._requires_grad and recording
             edges.append(edge_of(value) if recorded else None)
         ctx = FunctionCtx(tuple(edge is not None for edge in edges))
+        forward_mode = _forward.active
         state.enabled = False  # forward records nothing (a bare flag flip: cheaper than no_grad())
+        _forward.active = False  # nor passes tangents on: forward mode uses cls.jvp
         try:
             if cls.setup_context is not Function.setup_context:
                 output = cls.forward(*args, **kwargs)
@@ -219,9 +242,45 @@ class Function:
                 output = cls.forward(ctx, *args, **kwargs)
         finally:
             state.enabled = recording
+            _forward.active = forward_mode
+        if forward_mode:
+            _forward_tangents(cls, ctx, args, output)
         if not any(ctx.needs_input_grad):
             return output
         return _record(cls, ctx, args, edges, output)
+
+
+_forward = forward_ad_state.state
+
+
+def _forward_tangents(cls, ctx, args, output):
+    """Forward mode: when an argument carries a tangent, give the outputs ``cls.jvp``'s tangents."""
+    tangents = [forward_ad_state.tangent_of(value) if isinstance(value, Tensor) else None for value in args]
+    if all(tangent is None for tangent in tangents):
+        return
+    if cls.jvp is Function.jvp:
+        raise NotImplementedError(
+            f"forward-mode AD is not implemented for '{cls.__name__}': you must implement the jvp function for "
+            "custom autograd.Function to use it with forward mode AD.")
+    tangents = [make_tensor(value._data * 0) if tangent is None and isinstance(value, Tensor) else tangent
+                for value, tangent in zip(args, tangents)]
+    ctx._in_jvp = True
+    try:
+        result = forward_ad_state.run_rule(cls.jvp, ctx, tangents)
+    finally:
+        ctx._in_jvp = False
+    outputs = (output,) if isinstance(output, Tensor) else tuple(output) if isinstance(output, tuple) else ()
+    results = (result,) if not isinstance(result, (tuple, list)) else tuple(result)
+    if len(results) != len(outputs):
+        raise RuntimeError(f"function {cls.__name__}.jvp returned {len(results)} tangents for {len(outputs)} "
+                           "outputs: return one tangent per output of forward")
+    for value, tangent in zip(outputs, results):
+        if isinstance(value, Tensor) and value._data.dtype.kind == "f" and tangent is not None:
+            if not isinstance(tangent, Tensor) or tangent.shape != value.shape:
+                raise RuntimeError(
+                    f"function {cls.__name__}.jvp returned an invalid tangent for an output of shape "
+                    f"{tuple(value.shape)}: expected a Tensor of that shape")
+            forward_ad_state.set_tangent(value, forward_ad_state.fit(tangent, value))
 
 
 def _record(cls, ctx, args, edges, output):

@@ -60,6 +60,9 @@ def main(quick=False, plot=True):
             right.hist(probabilities.numpy()[y_test == label], bins=20, range=(0, 1), alpha=0.6,
                        color=colour, label=["malignant", "benign"][label])
         right.set_xlabel("predicted P(benign)")
+        right.set_ylabel("number of test tumours")
+        right.set_title("test set: predicted probability by true class")
+        left.set_title("training loss")
         right.legend()
         figure.suptitle(f"Breast cancer: {test_accuracy:.1%} test accuracy")
         print("plot saved to", save_figure(figure, "breast_cancer"))

@@ -86,6 +86,14 @@ def main(quick=False, plot=True):
     for label, result in results.items():
         print(f"  {label:28s} {result['dead'][switch - 1]:18.2f} {result['dead'][-1]:16.2f} "
               f"{result['no_gradient'][-1]:12.2f} {np.mean(result['losses'][-20:]):7.3f}")
+    relu, base = results["ReLU"], results["ReLU, lr 0.001 throughout"]
+    print(f"  With lr {LARGE_LR} the ReLU net's dead fraction rises from {base['dead'][0]:.2f} (at initialisation) to "
+          f"{relu['dead'][switch - 1]:.2f}, against {base['dead'][switch - 1]:.2f} at lr {USUAL_LR};\n  after the rate "
+          f"drops to {USUAL_LR} it stays at {relu['dead'][-1]:.2f}: those units get exactly zero gradient "
+          f"({relu['no_gradient'][-1]:.2f} of all units), so nothing can revive them.")
+    others = [label for label in results if not label.startswith("ReLU")]
+    print("  " + ", ".join(others) + ": units pushed below zero still get a gradient (slope 0.01, 0.1 or exp(x)); "
+          f"units with no gradient at the end: {max(results[label]['no_gradient'][-1] for label in others):.2f}.")
     if plot:
         plt = pyplot()
         figure, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4))
@@ -103,13 +111,15 @@ def main(quick=False, plot=True):
         left.text(switch + 5, 0.93, f"lr {LARGE_LR} -> {USUAL_LR}", fontsize=8)
         middle.set_ylabel("fraction of units with zero gradient")
         middle.set_title("units that can never recover (no gradient)")
-        middle.legend(fontsize=8, loc="center right")
+        handles, labels = left.get_legend_handles_labels()
+        figure.legend(handles, labels, loc="lower center", ncol=len(labels), bbox_to_anchor=(0.5, -0.08), fontsize=9)
         right.set_yscale("log")
         right.set_xlabel("training step")
         right.set_ylabel("training cross-entropy (10-step mean)")
         right.set_title("training loss")
-        figure.suptitle("Dying ReLU: a large learning rate switches units off; "
-                        "only ReLU units lose their gradient for good", y=1.02)
+        figure.suptitle(f"Dying ReLU: a large learning rate switches units off; only ReLU units lose their gradient "
+                        f"for good\n(solid: Adam at lr {LARGE_LR} for {switch} steps, then {USUAL_LR}; "
+                        f"dashed: {USUAL_LR} throughout)", y=1.06)
         print("plot saved to", save_figure(figure, "dying_relu"))
     return results
 

@@ -63,6 +63,13 @@ def main(quick=False, plot=True):
             axis.set_title(f"{name}: f = {final:.1e}")
             axis.set_xlim(-2, 2)
             axis.set_ylim(-1, 3)
+        for axis in axes[-1]:
+            axis.set_xlabel("x (first coordinate)")
+        for axis in axes[:, 0]:
+            axis.set_ylabel("y (second coordinate)")
+        axes.flat[0].plot([], [], ".-", color="tab:blue", label="path of (x, y), one dot per step")
+        axes.flat[0].plot([], [], "r*", label="minimum (1, 1)")
+        axes.flat[0].legend(fontsize=7, loc="lower left")
         figure.suptitle(f"Rosenbrock valley, {steps} steps from {START}; minimum at the red star")
         print("plot saved to", save_figure(figure, "optimizer_paths"))
     return {name: final for name, (_, final) in results.items()}

@@ -1,30 +1,28 @@
-"""Learning-rate schedules, L2 weight decay and dropout with early stopping.
+"""Learning-rate schedules, L2 weight decay (coupled vs decoupled) and early stopping.
 
-Three experiments on scikit-learn's digits, each a curve of training and
-validation loss:
+Three experiments on scikit-learn's digits with an over-sized MLP (64-256-256-10):
   1. the learning rate under StepLR, ExponentialLR and 1/t decay (LambdaLR);
-  2. an over-sized MLP (64-256-256-10) on a small training set (300 digits), which
-     overfits: its validation loss rises again after epoch ~25.  Weight decay is meant
-     to help, and how it is applied matters:
-       - `Adam(weight_decay=...)` is *coupled* L2: it adds wd * w to the gradient, and
-         Adam then divides that gradient by its adaptive denominator sqrt(v) + eps.  The
-         pull towards zero is rescaled per weight by that denominator, so it is not a
-         uniform shrink: weights with large gradients are barely decayed and the
-         rest are pulled hard.  It does not act as weight decay, and here it makes the
-         validation loss worse;
-       - `AdamW(weight_decay=...)` *decouples* it: every step multiplies each weight by
-         (1 - lr * wd) outside the adaptive update, the shrink L2 decay means, and the
-         validation loss ends lower than without it.  (For plain SGD the two are the same
-         thing.)
-  3. early stopping: training stops when the validation loss has not improved for
-     `patience` = 10 epochs and the weights of the best epoch are restored; on the
-     unregularised net it fires about 10 epochs after its best epoch, well before the
-     end; dropout 0.5 (stopped the same way) delays the overfitting instead.
+  2. weight decay on a small training set (300 digits), and why *how* it is applied matters:
+       - with SGD, L2 regularisation (add wd * w to the gradient) and weight decay
+         (shrink w by lr * wd each step) are the same thing, and it helps here;
+       - `Adam(weight_decay=...)` is *coupled* L2: the wd * w term is added to the gradient
+         and then divided by Adam's adaptive denominator sqrt(v) + eps like the rest of it.
+         A weight with small loss gradients (small v) is pulled to zero by up to lr per step
+         whatever wd is; one with large gradients is hardly decayed.  That is not a uniform
+         shrink, and at wd = 1e-2 it makes the validation loss worse;
+       - `AdamW(weight_decay=...)` *decouples* it (Loshchilov & Hutter): every weight is
+         multiplied by (1 - lr * wd) outside the adaptive step -- the shrink decay means --
+         and the validation loss ends lower than without it;
+  3. early stopping where it matters: 500 training digits with 30% of their labels replaced
+     by random ones.  The net first learns the digits, then memorises the wrong labels and
+     the validation loss turns clearly up.  Training stops once the validation loss has not
+     improved for `patience` = 10 epochs, and the weights of the best epoch are restored
+     (checked: the restored model's validation loss is the best one).  Dropout 0.5, trained
+     the full 80 epochs, is shown beside it.
 
     python examples/regularization_and_schedules.py   # examples/output/regularization_and_schedules.png
 
-Full run (`time python examples/regularization_and_schedules.py`): 18 s wall, 8.5 s CPU
-on 2 cores (AMD EPYC, load ~4.5 from other jobs).
+Full run (`time python examples/regularization_and_schedules.py`): see the README's examples table.
 """
 import copy
 import os
@@ -42,8 +40,10 @@ from _common import parse_args, progress, pyplot, require, save_figure  # noqa: 
 from autograd_core.data import DataLoader, TensorDataset  # noqa: E402
 
 
-def load_splits(train_size=300, seed=0):
-    """A deliberately small training set (so the network can overfit) and a validation set."""
+def load_splits(train_size=300, label_noise=0.0, seed=0):
+    """A deliberately small training set (so the network can overfit) and a 600-digit validation set.
+
+    `label_noise`: the fraction of training labels replaced by a random class (validation labels stay clean)."""
     require("sklearn")  # a clear message if the examples extra is missing
     from sklearn.datasets import load_digits
 
@@ -52,7 +52,11 @@ def load_splits(train_size=300, seed=0):
     order = rng.permutation(len(digits.target))
     X = (digits.data[order] / 16.0).astype(np.float32)
     y = digits.target[order].astype(np.int64)
-    return (X[:train_size], y[:train_size]), (X[train_size:train_size + 600], y[train_size:train_size + 600])
+    valid = (X[-600:], y[-600:])
+    X_train, y_train = X[:train_size], y[:train_size].copy()
+    noisy = rng.random(train_size) < label_noise
+    y_train[noisy] = rng.integers(0, 10, int(noisy.sum()))
+    return (X_train, y_train), valid
 
 
 def make_model(dropout=0.0):
@@ -74,30 +78,45 @@ def evaluate(model, X, y, loss_fn):
     return loss
 
 
-def fit(model, train, valid, epochs, lr=1e-3, weight_decay=0.0, decoupled=False, patience=None, label=""):
-    """Adam (or AdamW, `decoupled=True`) training; returns (train losses, validation losses,
-    epoch of the best validation loss).  With `patience`, stops once the validation loss has not
-    improved for that many epochs and restores the best epoch's weights."""
+OPTIMIZERS = {  # name: (class, keyword arguments)
+    "SGD": (optim.SGD, {"lr": 0.05, "momentum": 0.9}),
+    "Adam": (optim.Adam, {"lr": 1e-3}),
+    "AdamW": (optim.AdamW, {"lr": 1e-3}),
+}
+
+
+def fit(model, train, valid, epochs, optimizer="Adam", weight_decay=0.0, patience=None, label=""):
+    """Mini-batch training; returns a dict: train and validation loss per epoch, the best epoch
+    (counted from 1), and with `patience` the epoch it stopped at and the restored model's validation loss.
+
+    With `patience`, training stops once the validation loss has not improved for that many epochs,
+    and the weights of the best epoch are put back."""
     ag.manual_seed(1)
-    optimizer = (optim.AdamW if decoupled else optim.Adam)(model.parameters(), lr=lr, weight_decay=weight_decay)
+    cls, kwargs = OPTIMIZERS[optimizer]
+    opt = cls(model.parameters(), weight_decay=weight_decay, **kwargs)
     loss_fn = nn.CrossEntropyLoss()
     loader = DataLoader(TensorDataset(ag.tensor(train[0]), ag.tensor(train[1])), batch_size=32, shuffle=True)
     train_curve, valid_curve = [], []
-    best, best_epoch, best_state = float("inf"), 0, None
-    for epoch in progress(range(epochs), desc=label):
+    best, best_epoch, best_state, stopped = float("inf"), 0, None, None
+    for epoch in progress(range(1, epochs + 1), desc=label, leave=False):
         for xb, yb in loader:
-            optimizer.zero_grad()
+            opt.zero_grad()
             loss_fn(model(xb), yb).backward()
-            optimizer.step()
+            opt.step()
         train_curve.append(evaluate(model, *train, loss_fn))
         valid_curve.append(evaluate(model, *valid, loss_fn))
         if valid_curve[-1] < best:
-            best, best_epoch, best_state = valid_curve[-1], epoch, copy.deepcopy(model.state_dict())
+            best, best_epoch = valid_curve[-1], epoch
+            if patience is not None:
+                best_state = copy.deepcopy(model.state_dict())
         elif patience is not None and epoch - best_epoch >= patience:
-            break  # early stopping
-    if patience is not None and best_state is not None:
+            stopped = epoch  # early stopping
+            break
+    result = {"train": train_curve, "valid": valid_curve, "best_epoch": best_epoch, "stopped": stopped}
+    if patience is not None:
         model.load_state_dict(best_state)  # keep the weights of the best epoch
-    return train_curve, valid_curve, best_epoch
+        result["restored_valid"] = evaluate(model, *valid, loss_fn)
+    return result
 
 
 def schedule_curves(epochs):
@@ -120,84 +139,117 @@ def schedule_curves(epochs):
     return curves
 
 
-def report_early_stop(name, curves, patience, epochs):
-    """Say when and why early stopping fired (or that it did not)."""
-    _, valid_curve, best_epoch = curves
-    ran = len(valid_curve)
-    if ran < epochs:
-        print(f"  {name}: early stopping fired after epoch {ran} of {epochs}: the validation loss had not improved "
-              f"for {patience} epochs since its best, {valid_curve[best_epoch]:.4f} at epoch {best_epoch + 1}; "
-              "the weights of that epoch were restored.")
-    else:
-        print(f"  {name}: early stopping did not fire in {epochs} epochs (best epoch {best_epoch + 1}).")
-
-
 def main(quick=False, plot=True):
-    epochs, patience = (4, 1) if quick else (60, 10)
-    train, valid = load_splits()
+    epochs, noisy_epochs, patience = (4, 4, 1) if quick else (60, 80, 10)
     rates = schedule_curves(epochs)
 
-    runs = {  # name: (fit arguments, model arguments)
-        "Adam, no regularisation": ({}, {}),
-        "Adam(weight_decay=1e-2): coupled L2": ({"weight_decay": 1e-2}, {}),
-        "AdamW(weight_decay=1.0): decoupled": ({"weight_decay": 1.0, "decoupled": True}, {}),
-        "Adam + early stopping": ({"patience": patience}, {}),
-        "dropout 0.5 + early stopping": ({"patience": patience}, {"dropout": 0.5}),
+    clean = load_splits(train_size=300)
+    decay_runs = {  # name: fit arguments
+        "SGD": {"optimizer": "SGD"},
+        "SGD(weight_decay=3e-3)": {"optimizer": "SGD", "weight_decay": 3e-3},
+        "Adam": {"optimizer": "Adam"},
+        "Adam(weight_decay=1e-2): coupled L2": {"optimizer": "Adam", "weight_decay": 1e-2},
+        "AdamW(weight_decay=1.0): decoupled": {"optimizer": "AdamW", "weight_decay": 1.0},
     }
-    results = {}
-    for name, (fit_args, model_args) in runs.items():
+    decay = {}
+    for name, fit_args in decay_runs.items():
         ag.manual_seed(0)
-        results[name] = fit(make_model(**model_args), train, valid, epochs, label=name, **fit_args)
+        decay[name] = fit(make_model(), *clean, epochs, label=name, **fit_args)
 
-    print(f"{'':38s} {'final train':>11s} {'final valid':>11s} {'best valid':>10s} {'(epoch)':>8s} {'epochs run':>10s}")
-    for name, (train_curve, valid_curve, best_epoch) in results.items():
-        print(f"{name:38s} {train_curve[-1]:11.4f} {valid_curve[-1]:11.4f} {min(valid_curve):10.4f} "
-              f"{best_epoch + 1:8d} {len(valid_curve):10d}")
-    plain, coupled, decoupled = (results[name][1][-1] for name in list(runs)[:3])
-    print(f"L2 weight decay: AdamW's decoupled decay takes the final validation loss from {plain:.4f} to "
-          f"{decoupled:.4f};\n  Adam's coupled L2 gives {coupled:.4f}: its decay term is divided by Adam's adaptive "
-          "denominator sqrt(v) + eps like the\n  rest of the gradient, so it is rescaled weight by weight and does "
-          "not act as weight decay.")
-    for name in ("Adam + early stopping", "dropout 0.5 + early stopping"):
-        report_early_stop(name, results[name], patience, epochs)
+    noisy = load_splits(train_size=500, label_noise=0.3)
+    stopping_runs = {
+        "Adam, 80 epochs": ({}, {}),
+        "Adam + early stopping": ({"patience": patience}, {}),
+        "dropout 0.5, 80 epochs": ({}, {"dropout": 0.5}),
+    }
+    stopping = {}
+    for name, (fit_args, model_args) in stopping_runs.items():
+        ag.manual_seed(0)
+        stopping[name] = fit(make_model(**model_args), *noisy, noisy_epochs, label=name, **fit_args)
+
+    print(f"2. weight decay, 300 clean training digits, {epochs} epochs (validation cross-entropy):")
+    print(f"  {'':38s} {'final train':>11s} {'final valid':>11s} {'best valid':>10s}")
+    for name, r in decay.items():
+        print(f"  {name:38s} {r['train'][-1]:11.4f} {r['valid'][-1]:11.4f} {min(r['valid']):10.4f}")
+    final = {name: r["valid"][-1] for name, r in decay.items()}
+    print(f"  SGD: weight decay (for SGD the same as L2) takes the validation loss {final['SGD']:.4f} -> "
+          f"{final['SGD(weight_decay=3e-3)']:.4f}.")
+    print(f"  Adam: coupled L2 {final['Adam']:.4f} -> {final['Adam(weight_decay=1e-2): coupled L2']:.4f}, "
+          f"decoupled (AdamW) {final['Adam']:.4f} -> {final['AdamW(weight_decay=1.0): decoupled']:.4f}.  Why: "
+          "Adam divides the whole gradient,\n  the wd * w term included, by sqrt(v) + eps, so the decay is rescaled "
+          "weight by weight -- weights with small gradients are\n  pulled hard towards 0, those with large ones "
+          "hardly at all.  AdamW shrinks every weight by the same factor (1 - lr * wd) per step.")
+
+    print(f"\n3. early stopping, 500 training digits with 30% random labels, patience {patience}:")
+    full, stopped = stopping["Adam, 80 epochs"], stopping["Adam + early stopping"]
+    print(f"  without it the validation loss falls to {min(full['valid']):.4f} at epoch {full['best_epoch']}, then rises "
+          f"to {full['valid'][-1]:.4f} at epoch {noisy_epochs}\n  (the net memorises the wrong labels: training loss "
+          f"{full['train'][full['best_epoch'] - 1]:.3f} -> {full['train'][-1]:.3f}).")
+    if stopped["stopped"] is not None:
+        print(f"  early stopping fired at epoch {stopped['stopped']} of {noisy_epochs}: no improvement for {patience} "
+              f"epochs since the best, epoch {stopped['best_epoch']};\n  the weights of epoch {stopped['best_epoch']} "
+              f"were restored (validation loss {stopped['restored_valid']:.4f}, vs {full['valid'][-1]:.4f} after all "
+              f"{noisy_epochs} epochs).")
+    else:
+        print(f"  early stopping did not fire in {noisy_epochs} epochs (best epoch {stopped['best_epoch']}).")
+    drop = stopping["dropout 0.5, 80 epochs"]
+    print(f"  dropout 0.5 instead: best {min(drop['valid']):.4f} (epoch {drop['best_epoch']}), "
+          f"{drop['valid'][-1]:.4f} after {noisy_epochs} epochs.")
 
     if plot:
-        plot_results(rates, results, epochs)
-    return {"results": results, "rates": rates, "patience": patience, "epochs": epochs}
+        plot_results(rates, decay, stopping, patience)
+    return {"rates": rates, "decay": decay, "stopping": stopping, "patience": patience,
+            "epochs": epochs, "noisy_epochs": noisy_epochs}
 
 
-def plot_results(rates, results, epochs):
-    """Three panels: the schedules, the weight-decay curves, early stopping and dropout."""
+def plot_results(rates, decay, stopping, patience):
+    """Four panels: the schedules; weight decay with SGD; with Adam (coupled) and AdamW; early stopping."""
     plt = pyplot()
-    figure, axes = plt.subplots(1, 3, figsize=(17, 5))
+    figure, axes = plt.subplots(2, 2, figsize=(13, 9.5))
+    (schedules, sgd_axis), (adam_axis, stop_axis) = axes
     for name, curve in rates.items():
-        axes[0].plot(range(1, len(curve) + 1), curve, label=name)
-    axes[0].set_title("learning-rate schedules")
-    axes[0].set_xlabel("epoch")
-    axes[0].set_ylabel("learning rate (initial 0.1)")
-    axes[0].legend(fontsize=8)
-    colours = ["tab:blue", "tab:red", "tab:green", "tab:blue", "tab:orange"]
-    panels = ((axes[1], "L2 weight decay: coupled (Adam) vs decoupled (AdamW)", [0, 1, 2]),
-              (axes[2], "early stopping (patience 10) and dropout", [0, 4]))
-    names = list(results)
-    for axis, title, picks in panels:
-        for pick in picks:
-            train_curve, valid_curve, _ = results[names[pick]]
-            epoch_axis = range(1, len(valid_curve) + 1)
-            axis.plot(epoch_axis, train_curve, "--", color=colours[pick], alpha=0.7, label=f"{names[pick]} (train)")
-            axis.plot(epoch_axis, valid_curve, color=colours[pick], label=f"{names[pick]} (valid)")
+        schedules.plot(range(1, len(curve) + 1), curve, label=name)
+    schedules.set_title("1. learning-rate schedules")
+    schedules.set_xlabel("epoch")
+    schedules.set_ylabel("learning rate (initial 0.1)")
+    schedules.legend(fontsize=8)
+
+    def curves(axis, result, colour, name):
+        epochs = range(1, len(result["valid"]) + 1)
+        axis.plot(epochs, result["train"], "--", color=colour, alpha=0.6, linewidth=1)
+        axis.plot(epochs, result["valid"], color=colour, label=name)
+
+    for name, colour in (("SGD", "tab:blue"), ("SGD(weight_decay=3e-3)", "tab:green")):
+        curves(sgd_axis, decay[name], colour, name)
+    sgd_axis.set_title("2a. SGD: L2 = weight decay, and it helps")
+    for name, colour in (("Adam", "tab:blue"), ("Adam(weight_decay=1e-2): coupled L2", "tab:red"),
+                         ("AdamW(weight_decay=1.0): decoupled", "tab:green")):
+        curves(adam_axis, decay[name], colour, name)
+    adam_axis.set_title("2b. Adam: coupled L2 hurts, decoupled decay (AdamW) helps")
+    adam_axis.text(0.97, 0.62, "Adam(weight_decay) adds wd*w to the gradient,\nthen divides it by sqrt(v)+eps:"
+                   " the decay\nis rescaled weight by weight.\nAdamW multiplies every weight by\n(1 - lr*wd) each step.",
+                   transform=adam_axis.transAxes, ha="right", va="top", fontsize=8,
+                   bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9})
+    for axis in (sgd_axis, adam_axis):
         axis.set_ylim(0, 0.6)  # zoomed in where the validation curves differ (they start at 2.3)
-        axis.set_xlabel("epoch")
-        axis.set_ylabel("cross-entropy (train dashed, validation solid)")
-        axis.set_title(title)
-    for name, colour in (("Adam + early stopping", "tab:blue"), ("dropout 0.5 + early stopping", "tab:orange")):
-        _, valid_curve, best_epoch = results[name]
-        if len(valid_curve) < epochs:  # it stopped: mark where and the epoch it went back to
-            axes[2].axvline(len(valid_curve), color=colour, linestyle=":", label=f"{name}: stopped")
-            axes[2].plot(best_epoch + 1, valid_curve[best_epoch], "o", color=colour,
-                         label=f"{name}: best epoch, weights restored")
-    for axis in axes[1:]:
-        axis.legend(fontsize=7, loc="upper right")
+        axis.set_xlabel("epoch (300 clean training digits)")
+        axis.set_ylabel("cross-entropy (validation solid, train dashed)")
+        axis.legend(fontsize=8, loc="upper right")
+
+    for name, colour in (("Adam, 80 epochs", "tab:blue"), ("dropout 0.5, 80 epochs", "tab:orange")):
+        curves(stop_axis, stopping[name], colour, name)
+    stopped = stopping["Adam + early stopping"]
+    if stopped["stopped"] is not None:
+        stop_axis.axvline(stopped["stopped"], color="tab:red", linestyle=":",
+                          label=f"early stopping fires (epoch {stopped['stopped']}, patience {patience})")
+        stop_axis.plot(stopped["best_epoch"], stopped["restored_valid"], "o", color="tab:red", markersize=8,
+                       label=f"best epoch {stopped['best_epoch']}: its weights restored")
+    stop_axis.set_ylim(0, 2.0)
+    stop_axis.set_title("3. early stopping: 500 digits, 30% random labels")
+    stop_axis.set_xlabel("epoch")
+    stop_axis.set_ylabel("cross-entropy (validation solid, train dashed)")
+    stop_axis.legend(fontsize=8, loc="upper right")
+    figure.tight_layout()
     print("plot saved to", save_figure(figure, "regularization_and_schedules"))
 
 

@@ -14,6 +14,7 @@ class Softsign(ag.Function):
     @staticmethod
     def forward(ctx, input):
         ctx.save_for_backward(input)
+        ctx.save_for_forward(input)
         return input / (ag.abs(input) + 1)
 
     @staticmethod
@@ -21,3 +22,9 @@ class Softsign(ag.Function):
         (input,) = ctx.saved_tensors
         denominator = ag.abs(input) + 1
         return grad / (denominator * denominator)  # differentiable again under create_graph
+
+    @staticmethod
+    def jvp(ctx, tangent):
+        (input,) = ctx.saved_tensors  # forward mode: the same derivative times the tangent
+        denominator = ag.abs(input) + 1
+        return tangent / (denominator * denominator)

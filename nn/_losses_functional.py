@@ -128,6 +128,7 @@ class _BinaryCrossEntropyWithLogits(ag.Function):
     @staticmethod
     def forward(ctx, input, target, pos_weight):
         ctx.save_for_backward(input, target, pos_weight)
+        ctx.save_for_forward(input, target, pos_weight)
         x, y = np.asarray(input), np.asarray(target)
         # log(1 + e^-x) = max(-x, 0) + log1p(e^-|x|): no overflow for any x.
         softplus_negative = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
@@ -154,6 +155,19 @@ class _BinaryCrossEntropyWithLogits(ag.Function):
                 grad_pos_weight = grad * target * softplus_negative
         return grad_input, grad_target, grad_pos_weight
 
+    @staticmethod
+    def jvp(ctx, t_input, t_target, t_pos_weight):
+        # Elementwise: each partial derivative of backward times its tangent (None: no such input).
+        input, target, pos_weight = ctx.saved_tensors
+        weighted_target = target if pos_weight is None else pos_weight * target
+        softplus_negative = ag.softplus(-input, 1.0, math.inf)
+        tangent = t_input * ((1 - target) * ag.sigmoid(input) - weighted_target * ag.sigmoid(-input))
+        if t_target is not None:
+            tangent = tangent + t_target * (-input if pos_weight is None else (pos_weight - 1) * softplus_negative - input)
+        if t_pos_weight is not None:
+            tangent = tangent + t_pos_weight * target * softplus_negative
+        return tangent
+
 
 # torch keeps this epsilon as a C float, so its value is float32's nearest to 1e-12.
 _BCE_EPSILON = float(np.float32(1e-12))
@@ -165,6 +179,7 @@ class _BinaryCrossEntropy(ag.Function):
     @staticmethod
     def forward(ctx, input, target):
         ctx.save_for_backward(input, target)
+        ctx.save_for_forward(input, target)
         x, y = np.asarray(input), np.asarray(target)
         with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped to -100 as torch
             log_x = np.maximum(np.log(x), -100)
@@ -185,6 +200,15 @@ class _BinaryCrossEntropy(ag.Function):
             # (+-100) at x = 0 or 1, where torch's -logit(x) is +-inf.
             grad_target = grad * (_clamped_log(1 - input) - _clamped_log(input))
         return grad_input, grad_target
+
+    @staticmethod
+    def jvp(ctx, t_input, t_target):
+        # Elementwise: each partial derivative of backward times its tangent.
+        input, target = ctx.saved_tensors
+        tangent = t_input * (input - target) / ag.clamp(input * (1 - input), min=_BCE_EPSILON)
+        if t_target is not None:
+            tangent = tangent + t_target * (_clamped_log(1 - input) - _clamped_log(input))
+        return tangent
 
 
 def _clamped_log(x):

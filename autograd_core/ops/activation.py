@@ -49,6 +49,12 @@ class Activation(Op):
         (saved,) = ctx.saved_tensors
         return cls.backward_kernel(g, saved, *ctx.parameters)
 
+    @classmethod
+    def jvp(cls, ctx, t):
+        # Elementwise, so the JVP is the VJP's product with the tangent in place of g.
+        saved = ctx.output if cls.saves_output else ctx.inputs[0]
+        return t * cls.derivative(ctx.xp, saved, *ctx.parameters)
+
     @staticmethod
     def derivative(xp, saved, *parameters):
         raise NotImplementedError

@@ -25,7 +25,7 @@ import itertools
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .op import Op
+from .op import Op, bilinear_jvp, sum_of
 
 __all__ = ["conv1d", "conv2d"]
 
@@ -156,6 +156,16 @@ class Conv(Op):
         return grad_x, grad_w, grad_b
 
     @staticmethod
+    def jvp(ctx, t_x, t_weight, t_bias):
+        # conv(t_x, w) + conv(x, t_w) + t_b (one value per output channel, broadcast over N and space)
+        x, weight, _ = ctx.inputs
+        geometry = ctx.geometry
+        if t_bias is not None:
+            t_bias = t_bias.reshape((1, -1) + (1,) * (ctx.output.ndim - 2))
+        return sum_of(None if t_x is None else Conv.apply(t_x, weight, None, geometry=geometry),
+                      None if t_weight is None else Conv.apply(x, t_weight, None, geometry=geometry), t_bias)
+
+    @staticmethod
     def plain_backward(ctx, g):
         """The same rule on arrays, sharing one regrouped g between the GEMMs and the forward's columns."""
         x, weight = ctx.saved_tensors
@@ -198,6 +208,8 @@ class ConvInputGrad(Op):
         grad_w = xp.call(ConvWeightGrad, h, g, geometry=ctx.geometry) if want_weight else None
         return grad_g, grad_w
 
+    jvp = staticmethod(bilinear_jvp)  # A(t_g, w) + A(g, t_w)
+
 
 class ConvWeightGrad(Op):
     """B(x, g) = g @ im2col(x)^T: the gradient of conv with respect to its weight;
@@ -219,6 +231,8 @@ class ConvWeightGrad(Op):
         grad_x = xp.call(ConvInputGrad, g, h, geometry=ctx.geometry) if want_x else None
         grad_g = xp.call(Conv, x, h, None, geometry=ctx.geometry) if want_g else None
         return grad_x, grad_g
+
+    jvp = staticmethod(bilinear_jvp)  # B(t_x, g) + B(x, t_g)
 
 
 # -- the public functions -----------------------------------------------------------

@@ -14,7 +14,7 @@ import builtins
 import numpy as np
 
 from .. import dtypes
-from .op import Op
+from .op import Op, linear_jvp
 
 __all__ = ["clone"]
 
@@ -30,6 +30,8 @@ class Clone(Op):
     def backward(ctx, g):
         return g
 
+    jvp = staticmethod(linear_jvp)
+
 
 class Cast(Op):
     """The values in another dtype;  the gradient passes through (cast back by the engine)"""
@@ -42,6 +44,8 @@ class Cast(Op):
     @staticmethod
     def backward(ctx, g):
         return g
+
+    jvp = staticmethod(linear_jvp)
 
 
 def clone(input, memory_format=None):

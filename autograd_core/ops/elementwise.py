@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import dtypes, kernels
 from ..tensor import make_tensor
-from .op import Op
+from .op import Op, bilinear_jvp, linear_jvp, sum_of
 
 __all__ = ["abs", "add", "ceil", "clamp", "clip", "cos", "div", "erf", "exp", "expm1", "floor", "log", "log1p", "maximum", "minimum", "mul", "neg", "pow", "round", "rsqrt", "sign", "sin", "sqrt", "square", "sub", "tan", "trunc", "where"]
 
@@ -28,6 +28,10 @@ class Add(Op):
     def backward(ctx, g):
         return g, g
 
+    @staticmethod
+    def jvp(ctx, t_a, t_b):
+        return sum_of(t_a, t_b)  # the engine broadcasts a lone input's tangent to the output
+
 
 class Sub(Op):
     """a - b;  d/da = 1, d/db = -1"""
@@ -40,6 +44,10 @@ class Sub(Op):
     @staticmethod
     def backward(ctx, g):
         return g, -g
+
+    @staticmethod
+    def jvp(ctx, t_a, t_b):
+        return sum_of(t_a, None if t_b is None else -t_b)
 
 
 class Mul(Op):
@@ -58,6 +66,8 @@ class Mul(Op):
         a, b = ctx.saved_tensors
         return (g * b if b is not None else None), (g * a if a is not None else None)
 
+    jvp = staticmethod(bilinear_jvp)  # t_a * b + a * t_b
+
 
 class Div(Op):
     """a / b (true division);  d/da = 1/b, d/db = -a/b^2"""
@@ -75,6 +85,12 @@ class Div(Op):
         grad_a = g / b
         return grad_a, (-grad_a * a / b if a is not None else None)
 
+    @staticmethod
+    def jvp(ctx, t_a, t_b):
+        # (t_a - t_b * a / b) / b, with a / b the output
+        b = ctx.inputs[1]
+        return sum_of(None if t_a is None else t_a / b, None if t_b is None else -t_b * ctx.output / b)
+
 
 class Neg(Op):
     """-x;  d/dx = -1"""
@@ -86,6 +102,8 @@ class Neg(Op):
     @staticmethod
     def backward(ctx, g):
         return -g
+
+    jvp = staticmethod(linear_jvp)
 
 
 class Pow(Op):
@@ -117,6 +135,23 @@ class Pow(Op):
             grad_b = g * out * xp.log(xp.where(positive, a, 1))
         return grad_a, grad_b
 
+    @staticmethod
+    def jvp(ctx, t_a, t_b):
+        # The VJP's two partial derivatives, each times its tangent (the same guards at a == 0, b == 0).
+        a, b = ctx.inputs
+        xp, out = ctx.xp, ctx.output
+        term_a = term_b = None
+        if t_a is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                term_a = t_a * b * a ** (b - 1)
+            exponent_zero = np.asarray(xp.value(b)) == 0
+            if exponent_zero.any():
+                term_a = xp.where(exponent_zero, 0, term_a)
+        if t_b is not None:
+            positive = np.asarray(xp.value(a)) > 0
+            term_b = t_b * out * xp.log(xp.where(positive, a, 1))
+        return sum_of(term_a, term_b)
+
 
 # -- math functions -----------------------------------------------------------
 class Exp(Op):
@@ -134,6 +169,10 @@ class Exp(Op):
         (y,) = ctx.saved_tensors
         return g * y
 
+    @staticmethod
+    def jvp(ctx, t):
+        return t * ctx.output
+
 
 class Log(Op):
     """natural log;  d/dx = 1/x"""
@@ -148,6 +187,10 @@ class Log(Op):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g / x
+
+    @staticmethod
+    def jvp(ctx, t):
+        return t / ctx.inputs[0]
 
 
 class Sqrt(Op):
@@ -165,6 +208,10 @@ class Sqrt(Op):
         (y,) = ctx.saved_tensors
         return g / (2 * y)
 
+    @staticmethod
+    def jvp(ctx, t):
+        return t / (2 * ctx.output)
+
 
 class Tan(Op):
     """tan(x);  d/dx = 1 + tan(x)^2"""
@@ -181,6 +228,11 @@ class Tan(Op):
         (y,) = ctx.saved_tensors
         return g * (1 + y * y)
 
+    @staticmethod
+    def jvp(ctx, t):
+        y = ctx.output
+        return t * (1 + y * y)
+
 
 class Sin(Op):
     """sin(x);  d/dx = cos(x)"""
@@ -195,6 +247,10 @@ class Sin(Op):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * ctx.xp.cos(x)
+
+    @staticmethod
+    def jvp(ctx, t):
+        return t * ctx.xp.cos(ctx.inputs[0])
 
 
 class Cos(Op):
@@ -211,6 +267,10 @@ class Cos(Op):
         (x,) = ctx.saved_tensors
         return -g * ctx.xp.sin(x)
 
+    @staticmethod
+    def jvp(ctx, t):
+        return -t * ctx.xp.sin(ctx.inputs[0])
+
 
 class Abs(Op):
     """|x|;  d/dx = sign(x)  (0 at x == 0, as torch)"""
@@ -225,6 +285,10 @@ class Abs(Op):
         (x,) = ctx.saved_tensors
         return g * ctx.xp.sign(x)
 
+    @staticmethod
+    def jvp(ctx, t):
+        return t * ctx.xp.sign(ctx.inputs[0])
+
 
 class Sign(Op):
     """sign(x);  derivative 0 everywhere it exists"""
@@ -236,6 +300,10 @@ class Sign(Op):
     @staticmethod
     def backward(ctx, g):
         return g * 0
+
+    @staticmethod
+    def jvp(ctx, t):
+        return t * 0
 
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)  # a Python float: numpy float64 scalars would upcast float32
@@ -255,6 +323,11 @@ class Erf(Op):
         (x,) = ctx.saved_tensors
         return g * _TWO_OVER_SQRT_PI * ctx.xp.exp(-(x * x))
 
+    @staticmethod
+    def jvp(ctx, t):
+        x = ctx.inputs[0]
+        return t * _TWO_OVER_SQRT_PI * ctx.xp.exp(-(x * x))
+
 
 class Log1p(Op):
     """log(1 + x), accurate for small x;  d/dx = 1 / (1 + x)"""
@@ -269,6 +342,10 @@ class Log1p(Op):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g / (1 + x)
+
+    @staticmethod
+    def jvp(ctx, t):
+        return t / (1 + ctx.inputs[0])
 
 
 class Expm1(Op):
@@ -286,6 +363,10 @@ class Expm1(Op):
         (y,) = ctx.saved_tensors
         return g * (y + 1)
 
+    @staticmethod
+    def jvp(ctx, t):
+        return t * (ctx.output + 1)
+
 
 class Rounding(Op):
     """round / floor / ceil / trunc: piecewise constant, so the gradient is zero (as torch's)."""
@@ -302,6 +383,10 @@ class Rounding(Op):
     @staticmethod
     def backward(ctx, g):
         return g * 0
+
+    @staticmethod
+    def jvp(ctx, t):
+        return t * 0
 
 
 class Round(Rounding):
@@ -331,9 +416,7 @@ class Clamp(Op):
     def forward(ctx, x, low, high):
         if low is None and high is None:
             raise ValueError("clamp: at least one of min and max must be given")
-        raised = x if low is None else np.maximum(x, low)
-        from_high = np.zeros(np.shape(raised), bool) if high is None else raised > high
-        from_low = np.zeros(x.shape, bool) if low is None else (x < low) & ~from_high
+        raised, from_low, from_high = _clamp_selection(x, low, high)
         out = raised if high is None else np.minimum(raised, high)
         ctx.save_for_backward(~from_high & ~from_low, from_low, from_high)  # constants: the selection
         return np.asarray(out)
@@ -344,6 +427,22 @@ class Clamp(Op):
         want_x, want_low, want_high = ctx.needs_input_grad
         return (g * from_x if want_x else None, g * from_low if want_low else None,
                 g * from_high if want_high else None)
+
+    @staticmethod
+    def jvp(ctx, t_x, t_low, t_high):
+        values = [ctx.xp.value(v) for v in ctx.inputs]
+        _, from_low, from_high = _clamp_selection(*values)
+        from_x = ~from_high & ~from_low
+        return sum_of(None if t_x is None else t_x * from_x, None if t_low is None else t_low * from_low,
+                      None if t_high is None else t_high * from_high)
+
+
+def _clamp_selection(x, low, high):
+    """max(x, low), and where the result came from low and from high (bool arrays)."""
+    raised = x if low is None else np.maximum(x, low)
+    from_high = np.zeros(np.shape(raised), bool) if high is None else raised > high
+    from_low = np.zeros(np.shape(x), bool) if low is None else (x < low) & ~from_high
+    return raised, from_low, from_high
 
 
 class Maximum(Op):
@@ -360,6 +459,11 @@ class Maximum(Op):
         (weight_a,) = ctx.saved_tensors
         return g * weight_a, g * (1 - weight_a)
 
+    @staticmethod
+    def jvp(ctx, t_a, t_b):
+        a, b = (ctx.xp.value(v) for v in ctx.inputs)
+        return _selected_tangent(_selection_weight(a, b), t_a, t_b)
+
 
 class Minimum(Op):
     """min(a, b) elementwise;  the gradient goes to the smaller input, split evenly on ties (torch)"""
@@ -375,11 +479,21 @@ class Minimum(Op):
         (weight_a,) = ctx.saved_tensors
         return g * weight_a, g * (1 - weight_a)
 
+    @staticmethod
+    def jvp(ctx, t_a, t_b):
+        a, b = (ctx.xp.value(v) for v in ctx.inputs)
+        return _selected_tangent(_selection_weight(b, a), t_a, t_b)
+
 
 def _selection_weight(a, b):
     """1 where a wins (a > b), 0.5 on ties, 0 where b wins -- in the result dtype."""
     dtype = np.result_type(a, b)
     return ((np.greater(a, b)) + 0.5 * np.equal(a, b)).astype(dtype)
+
+
+def _selected_tangent(weight_a, t_a, t_b):
+    """The tangent of a selection between a and b: t_a where a was picked, t_b where b (half each on ties)."""
+    return sum_of(None if t_a is None else t_a * weight_a, None if t_b is None else t_b * (1 - weight_a))
 
 
 class Where(Op):
@@ -400,6 +514,8 @@ class Where(Op):
         zero = g * 0
         xp = ctx.xp
         return xp.where(condition, g, zero), xp.where(condition, zero, g)
+
+    jvp = staticmethod(linear_jvp)  # where(condition, t_a, t_b)
 
 
 # -- public functions -------------------------------------------------------------

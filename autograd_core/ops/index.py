@@ -16,7 +16,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._dims import wrap_dim
-from .op import Op
+from .op import Op, linear_jvp
 
 __all__ = ["getitem", "gather", "index_select", "masked_fill", "index_put"]
 
@@ -148,6 +148,8 @@ class Select(Op):
     def backward(ctx, g):
         return ctx.xp.index_add(ctx.input_shape, g.dtype, ctx.index, g, unique=ctx.unique)
 
+    jvp = staticmethod(linear_jvp)  # the tangent indexed the same way
+
     @staticmethod
     def base_rebuilder(ctx):
         """After ``base[index].mul_(2)``: the base is the old base with the new view written at `index`."""
@@ -191,6 +193,8 @@ class IndexAdd(Op):
     def backward(ctx, g):
         return g[ctx.index]
 
+    jvp = staticmethod(linear_jvp)
+
 
 # ---------------------------------------------------------------------------
 # gather and its adjoint
@@ -214,6 +218,8 @@ class Gather(Op):
     def backward(ctx, g):
         return ctx.xp.scatter_add(ctx.input_shape, ctx.dim, ctx.index, g)
 
+    jvp = staticmethod(linear_jvp)
+
 
 class ScatterAdd(Op):
     """zeros(shape) with ``out[..., index[i], ...] += values[i]`` along dim;  the VJP gathers g"""
@@ -228,6 +234,8 @@ class ScatterAdd(Op):
     @staticmethod
     def backward(ctx, g):
         return g[_along_dim(ctx.index, ctx.dim)]
+
+    jvp = staticmethod(linear_jvp)
 
 
 def _as_index_array(index, op_name):
@@ -320,6 +328,8 @@ class MaskedFill(Op):
         grad_value = xp.sum(xp.where(mask, g, 0)) if want_value else None
         return grad_x, grad_value
 
+    jvp = staticmethod(linear_jvp)  # where(mask, t_value, t_x): linear in x and value together
+
 
 def masked_fill(input, mask, value):
     """`input` with `value` wherever `mask` (bool, broadcastable to input's shape) is True."""
@@ -358,6 +368,8 @@ class IndexPut(Op):
         if ctx.needs_input_grad[1]:
             grad_values = g[ctx.index]  # the engine sums it down to the shape values had
         return grad_x, grad_values
+
+    jvp = staticmethod(linear_jvp)  # t_x with t_values put (or added) at index
 
 
 def index_put(input, index, values, accumulate=False):

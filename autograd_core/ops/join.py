@@ -7,13 +7,13 @@
 """
 import numpy as np
 
-from .. import grad_mode
+from .. import forward_ad_state, grad_mode
 from ..arrays import as_array
 from ..graph import Node, edge_of
 from ..views import ViewInfo, current
 from ..tensor import Tensor, make_tensor
 from ._dims import wrap_dim
-from .op import Op
+from .op import Op, linear_jvp
 
 __all__ = ["cat", "concat", "stack", "split", "chunk", "unbind"]
 
@@ -75,6 +75,8 @@ class Cat(Op):
                 grads.append(g[lead + (slice(*bounds),)])
         return tuple(grads)
 
+    jvp = staticmethod(linear_jvp)  # the tangents joined the same way (zeros for inputs without one)
+
 
 def cat(tensors, dim=0):
     """Concatenate along `dim`; all shapes must match except in `dim` (no broadcasting)."""
@@ -113,6 +115,8 @@ class Stack(Op):
         lead = (slice(None),) * ctx.dim
         return tuple(g[lead + (i,)] if needed else None for i, needed in enumerate(ctx.needs_input_grad))
 
+    jvp = staticmethod(linear_jvp)
+
 
 def stack(tensors, dim=0):
     """Stack equal-shaped tensors along a new dim `dim`."""
@@ -150,10 +154,12 @@ class Split(Op):
             node.dim, node.stacked = dim, stacked
             node.output_count = len(arrays)
             node.output_shapes = tuple((a.shape, a.dtype) for a in arrays)
-        pieces = tuple(make_tensor(a, node, output_index=index, view_of=input) for index, a in enumerate(arrays))
-        for piece in pieces:  # views that may not be changed in place (op None: see inplace_views)
-            piece._view_info = ViewInfo(input, None, None, None, input._version[0])
-        return pieces
+        outputs = tuple(make_tensor(a, node, output_index=index, view_of=input) for index, a in enumerate(arrays))
+        for output in outputs:  # views that may not be changed in place (op None: see inplace_views)
+            output._view_info = ViewInfo(input, None, None, None, input._version[0])
+        if forward_ad_state.state.active:  # forward mode: each piece's tangent is that piece of the tangent
+            forward_ad_state.propagate_pieces(input, outputs, lambda t: [t[lead + (piece, Ellipsis)] for piece in pieces])
+        return outputs
 
 
 def split(tensor, split_size_or_sections, dim=0):

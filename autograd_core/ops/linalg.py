@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .op import Op
+from .op import Op, bilinear_jvp, sum_of
 
 __all__ = ["matmul", "mm", "bmm", "dot", "outer", "linear"]
 
@@ -79,6 +79,8 @@ class MatMul(Op):
             else:
                 grad_b = xp.matmul(xp.swapaxes(a, -1, -2), g)
         return grad_a, grad_b
+
+    jvp = staticmethod(bilinear_jvp)  # t_a @ b + a @ t_b
 
 
 def _as_rows(shape):
@@ -178,6 +180,13 @@ class Linear(Op):
                 # A (out,) bias: sum the folded rows; any other broadcastable bias: the engine sums.
                 grad_b = xp.sum(g2, axis=0) if ctx.bias_is_vector else g
         return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def jvp(ctx, t_x, t_weight, t_bias):
+        # t_x W^T + x t_W^T + t_b (the engine broadcasts t_b to the output)
+        x, weight, _ = ctx.inputs
+        return sum_of(None if t_x is None else Linear.apply(t_x, weight),
+                      None if t_weight is None else Linear.apply(x, t_weight), t_bias)
 
 
 def linear(input, weight, bias=None):

@@ -56,6 +56,21 @@ class SoftmaxCrossEntropy(Op):
         return (xp.call(Softmax, logits, axis=1) - onehot) * (scale * kept.astype(dtype).reshape(-1, 1))
 
     @staticmethod
+    def jvp(ctx, t):
+        # d loss_n = sum_c (softmax(x_n) - onehot(t_n))_c t_nc (0 where ignored), then reduced
+        logits = ctx.inputs[0]
+        target = ctx.target
+        kept = target != ctx.ignore_index
+        rows = np.flatnonzero(kept)
+        onehot = np.zeros(logits.shape, logits.dtype)
+        onehot[rows, target[rows]] = 1
+        per_row = ((Softmax.apply(logits, axis=1) - onehot) * t).sum(dim=1) * kept.astype(logits.dtype)
+        if ctx.reduction == "none":
+            return per_row
+        total = per_row.sum()
+        return total / ctx.count if ctx.reduction == "mean" else total
+
+    @staticmethod
     def plain_backward(ctx, g):
         # The rule above in one pass over the softmax that forward saved.
         _, probs = ctx.saved_tensors

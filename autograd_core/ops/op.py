@@ -35,12 +35,13 @@ Broadcasting is undone by the engine, not by each op.
 """
 import numpy as np
 
-from .. import dtypes, grad_mode
+from .. import dtypes, forward_ad_state, grad_mode
 from ..graph import OUTPUT, SAVED_CONSTANT, Node, edge_of, output_ref
 from ..tensor import Tensor, make_tensor
 from ..views import ViewInfo, current, is_stale
 
 _grad_state = grad_mode._state  # the per-thread recording flag, looked up once per op
+_forward = forward_ad_state.state  # forward mode: ``active`` only while a dual level holds tangents
 
 
 class Op:
@@ -67,6 +68,12 @@ class Op:
     #: (activations, cross-entropy): what a plain (first-order) backward then runs instead.
     #: Under create_graph the engine always runs `backward`, the rule written in ``xp``.
     plain_backward = None
+
+    #: The JVP rule (forward mode, `autograd_core.autograd.forward_ad`): ``jvp(ctx, *tangents)``
+    #: returns the output's tangent, one tangent (or None) per positional input in, written in
+    #: Tensor ops so that forward-over-reverse works (`forward_ad_state.JvpContext` is its ctx).
+    #: None: no rule, and an op on a dual tensor is a clear NotImplementedError.
+    jvp = None
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -118,6 +125,8 @@ class Op:
             result = make_tensor(out, view_of=base)
             if base is not None:
                 result._view_info = ViewInfo(base, cls, ctx, params, base._version[0])
+            if _forward.active:
+                forward_ad_state.propagate(cls, ctx, inputs, result, params)
             return result
         if ctx.saved_arrays is not None:
             ctx.saved = _saved_sources(ctx, inputs, arrays, out)
@@ -129,6 +138,8 @@ class Op:
             # The output is saved: an in-place change of it before backward must be refused.
             counter = result._version
             ctx.saved_versions = ((counter, counter[0], OUTPUT),) + (ctx.saved_versions or ())
+        if _forward.active:
+            forward_ad_state.propagate(cls, ctx, inputs, result, params)
         return result
 
     @classmethod
@@ -143,6 +154,46 @@ class Op:
         base's history follows an in-place change made through the view; None: no such change is
         supported (see inplace_views.py)."""
         return None
+
+
+def linear_jvp(ctx, *tangents):
+    """The JVP of an op linear in its inputs (reshape, sum, indexing, cat, ...): the op itself
+    applied to the tangents, zeros standing in for inputs without one (0 for a number)."""
+    arguments = []
+    for value, tangent in zip(ctx.inputs, tangents):
+        if tangent is not None:
+            arguments.append(tangent)
+        elif value is None:
+            arguments.append(None)
+        elif isinstance(value, (Tensor, np.ndarray)):
+            arguments.append(np.zeros(np.shape(value), getattr(value, "dtype", None)))
+        else:
+            arguments.append(0)
+    return ctx.op.apply(*arguments, **ctx.params)
+
+
+def bilinear_jvp(ctx, *tangents):
+    """The JVP of an op linear in each of its first two inputs (a * b, a @ b, the conv gradients):
+    op(t_a, b) + op(a, t_b), further inputs and parameters as given."""
+    a, b, *rest = ctx.inputs
+    t_a, t_b = tangents[0], tangents[1]
+    apply = ctx.op.apply
+    total = None
+    if t_a is not None:
+        total = apply(t_a, b, *rest, **ctx.params)
+    if t_b is not None:
+        term = apply(a, t_b, *rest, **ctx.params)
+        total = term if total is None else total + term
+    return total
+
+
+def sum_of(*terms):
+    """The sum of the terms that are not None (a JVP's contributions), or None."""
+    total = None
+    for term in terms:
+        if term is not None:
+            total = term if total is None else total + term
+    return total
 
 
 class _NoInputNeedsGrad:

@@ -47,6 +47,10 @@ class Pad(Op):
     def backward(ctx, g):
         return ctx.xp.call(Pad, g, pad=tuple(-p for p in ctx.pad), value=0)
 
+    @staticmethod
+    def jvp(ctx, t):
+        return Pad.apply(t, pad=ctx.pad, value=0)  # the padding value is a constant: tangent 0 there
+
 
 def _source_positions(size, before, after, mode):
     """For reflect/replicate/circular padding: which input position each output position copies."""

@@ -22,7 +22,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .conv import Conv, Geometry
 from .linalg import MatMul
-from .op import Op
+from .op import Op, linear_jvp
 from .shape import Reshape
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d"]
@@ -141,6 +141,12 @@ class MaxPool(Op):
     def backward(ctx, g):
         return ctx.xp.call(MaxPoolScatter, g, index=_flat_index(ctx), shape=ctx.input_shape, disjoint=ctx.disjoint)
 
+    @staticmethod
+    def jvp(ctx, t):
+        # The tangent at each window's maximum.
+        return MaxPoolGather.apply(t, index=_flat_index(ctx.forward_ctx), shape=ctx.output.shape,
+                                   disjoint=ctx.disjoint)
+
 
 def _flat_index(ctx):
     """Each output's maximum as a position in the flattened input (built once, on the first backward)."""
@@ -171,6 +177,8 @@ class MaxPoolScatter(Op):
     def backward(ctx, h):
         return ctx.xp.call(MaxPoolGather, h, index=ctx.index, shape=ctx.out_shape, disjoint=ctx.disjoint)
 
+    jvp = staticmethod(linear_jvp)
+
 
 class MaxPoolGather(Op):
     """h at the selected positions;  the VJP puts g back there (MaxPoolScatter)"""
@@ -184,6 +192,8 @@ class MaxPoolGather(Op):
     @staticmethod
     def backward(ctx, g):
         return ctx.xp.call(MaxPoolScatter, g, index=ctx.index, shape=ctx.in_shape, disjoint=ctx.disjoint)
+
+    jvp = staticmethod(linear_jvp)
 
 
 def _max_pool(name, dims, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):

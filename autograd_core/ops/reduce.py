@@ -14,7 +14,7 @@ import numpy as np
 from .. import dtypes, kernels
 from ..tensor import Tensor, make_tensor
 from ._dims import normalize_dims, restore_dims
-from .op import Op
+from .op import Op, linear_jvp
 
 __all__ = [
     "all", "amax", "amin", "any", "argmax", "argmin", "cumsum", "max", "mean", "min", "prod", "sum",
@@ -63,6 +63,8 @@ class Sum(Op):
         xp = ctx.xp
         return xp.broadcast_to(restore_dims(xp, g, ctx.dims, ctx.keepdim), ctx.input_shape)
 
+    jvp = staticmethod(linear_jvp)  # the tangent summed the same way
+
 
 class Mean(Op):
     """mean over dims;  d/dx_i = 1/n for each of the n averaged elements"""
@@ -87,6 +89,8 @@ class Mean(Op):
         g = restore_dims(xp, g, ctx.dims, ctx.keepdim) / ctx.count
         return xp.broadcast_to(g, ctx.input_shape)
 
+    jvp = staticmethod(linear_jvp)
+
 
 class Prod(Op):
     """product over dims;  d/dx_i = product of the other elements (exact when some x_j are 0)"""
@@ -103,23 +107,34 @@ class Prod(Op):
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
-        xp, dims = ctx.xp, ctx.dims
-        g = restore_dims(xp, g, dims, ctx.keepdim)
-        is_zero = xp.value(x) == 0
-        if not is_zero.any():
-            return g * restore_dims(xp, out, dims, ctx.keepdim) / x
-        # With zeros, out / x is 0/0.  The product of the nonzero elements of a slice,
-        # p, gives every case: no zero -> p / x_i; one zero -> p at the zero, 0 elsewhere;
-        # two or more zeros -> 0 everywhere.
-        zero_count = np.sum(is_zero, axis=dims, keepdims=True)
-        x_safe = xp.where(is_zero, 1, x)
-        nonzero_product = xp.call(Prod, x_safe, dim=dims, keepdim=True)
-        # In a slice with one zero x_k, d/dx_i = x_k p / x_i for i != k: 0 in value (x_k = 0),
-        # but its derivative by x_k (p / x_i) is what a second derivative needs.
-        zero_value = xp.sum(x * is_zero, axis=dims, keepdims=True)
-        scale = ((zero_count == 0) / x_safe + (is_zero & (zero_count == 1))
-                 + ((zero_count == 1) & ~is_zero) * zero_value / x_safe)
-        return g * nonzero_product * scale
+        return _times_prod_partials(ctx.xp, restore_dims(ctx.xp, g, ctx.dims, ctx.keepdim), x, out, ctx.dims,
+                                    ctx.keepdim)
+
+    @staticmethod
+    def jvp(ctx, t):
+        # sum_i t_i d(prod)/dx_i over the reduced dims: the VJP's partials, summed against t.
+        x, xp = ctx.inputs[0], ctx.xp
+        return xp.sum(_times_prod_partials(xp, t, x, ctx.output, ctx.dims, ctx.keepdim), axis=ctx.dims,
+                      keepdims=ctx.keepdim)
+
+
+def _times_prod_partials(xp, g, x, out, dims, keepdim):
+    """g (broadcastable to x) times d prod / dx_i, exact when some x_j are 0."""
+    is_zero = xp.value(x) == 0
+    if not is_zero.any():
+        return g * restore_dims(xp, out, dims, keepdim) / x
+    # With zeros, out / x is 0/0.  The product of the nonzero elements of a slice,
+    # p, gives every case: no zero -> p / x_i; one zero -> p at the zero, 0 elsewhere;
+    # two or more zeros -> 0 everywhere.
+    zero_count = np.sum(is_zero, axis=dims, keepdims=True)
+    x_safe = xp.where(is_zero, 1, x)
+    nonzero_product = xp.call(Prod, x_safe, dim=dims, keepdim=True)
+    # In a slice with one zero x_k, d/dx_i = x_k p / x_i for i != k: 0 in value (x_k = 0),
+    # but its derivative by x_k (p / x_i) is what a second derivative needs.
+    zero_value = xp.sum(x * is_zero, axis=dims, keepdims=True)
+    scale = ((zero_count == 0) / x_safe + (is_zero & (zero_count == 1))
+             + ((zero_count == 1) & ~is_zero) * zero_value / x_safe)
+    return g * nonzero_product * scale
 
 
 class Cumsum(Op):
@@ -141,6 +156,8 @@ class Cumsum(Op):
         if ctx.axis is None:
             return g
         return ctx.xp.call(Cumsum, g, dim=ctx.axis, reverse=not ctx.reverse)
+
+    jvp = staticmethod(linear_jvp)  # the running sum of the tangent
 
 
 def _running_sum(x, axis, dtype, reverse):
@@ -181,6 +198,10 @@ class Amax(Op):
     def backward(ctx, g):
         return _extreme_backward(ctx, g)
 
+    @staticmethod
+    def jvp(ctx, t):
+        return _extreme_jvp(ctx, t)
+
 
 class Amin(Op):
     """min over dims;  the gradient is split evenly among the elements equal to the min (torch)"""
@@ -192,6 +213,10 @@ class Amin(Op):
     @staticmethod
     def backward(ctx, g):
         return _extreme_backward(ctx, g)
+
+    @staticmethod
+    def jvp(ctx, t):
+        return _extreme_jvp(ctx, t)
 
 
 def _extreme_forward(ctx, x, dim, keepdim, reduce):
@@ -205,12 +230,23 @@ def _extreme_forward(ctx, x, dim, keepdim, reduce):
 
 def _extreme_backward(ctx, g):
     x, peak = (ctx.xp.value(value) for value in ctx.saved_tensors)
-    # Which elements attain the extreme (a NaN extreme is attained by the NaNs), each
-    # getting an equal share: a constant, since the selection does not move under
-    # small changes of x.
+    return restore_dims(ctx.xp, g, ctx.dims, ctx.keepdim) * _extreme_share(x, peak, ctx.dims)
+
+
+def _extreme_share(x, peak, dims):
+    """Which elements attain the extreme (a NaN extreme is attained by the NaNs), each
+    getting an equal share: a constant, since the selection does not move under
+    small changes of x."""
     winners = (x == peak) | (np.isnan(x) & np.isnan(peak))
-    share = np.divide(winners, np.sum(winners, axis=ctx.dims, keepdims=True), dtype=x.dtype)
-    return restore_dims(ctx.xp, g, ctx.dims, ctx.keepdim) * share
+    return np.divide(winners, np.sum(winners, axis=dims, keepdims=True), dtype=x.dtype)
+
+
+def _extreme_jvp(ctx, t):
+    """The mean of the tangent over the elements that attain the extreme."""
+    xp = ctx.xp
+    x = xp.value(ctx.inputs[0])
+    peak = restore_dims(np, xp.value(ctx.output), ctx.dims, ctx.keepdim)
+    return xp.sum(t * _extreme_share(x, peak, ctx.dims), axis=ctx.dims, keepdims=ctx.keepdim)
 
 
 class TakeAlongDim(Op):
@@ -228,6 +264,8 @@ class TakeAlongDim(Op):
         chosen = np.zeros(ctx.input_shape, bool)  # a constant: where each slice's value came from
         np.put_along_axis(chosen, ctx.index, True, ctx.dim)
         return g * chosen
+
+    jvp = staticmethod(linear_jvp)  # the tangent at the same index
 
 
 class Max(TakeAlongDim):

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ._dims import wrap_dim
-from .op import Op
+from .op import Op, linear_jvp
 
 __all__ = [
     "t",
@@ -48,6 +48,8 @@ class Reshape(Op):
     def backward(ctx, g):
         return ctx.xp.reshape(g, ctx.input_shape)
 
+    jvp = staticmethod(linear_jvp)  # the tangent reshaped the same way
+
     @staticmethod
     def base_rebuilder(ctx):
         """After ``base.view(-1).add_(b)``: the base is the new view reshaped back."""
@@ -71,6 +73,8 @@ class Permute(Op):
     @staticmethod
     def backward(ctx, g):
         return ctx.xp.transpose(g, _inverse_permutation(ctx.dims))
+
+    jvp = staticmethod(linear_jvp)
 
     @staticmethod
     def base_rebuilder(ctx):
@@ -104,6 +108,8 @@ class Expand(Op):
     @staticmethod
     def backward(ctx, g):
         return g  # the engine sums g back down to the input's shape
+
+    jvp = staticmethod(linear_jvp)
 
 
 def reshape(input, *shape):

@@ -49,8 +49,18 @@ class Softmax(Op):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        weighted = g * y
-        return weighted - y * ctx.xp.sum(weighted, axis=ctx.axis, keepdims=True)
+        return _softmax_vjp(ctx.xp, g, y, ctx.axis)
+
+    @staticmethod
+    def jvp(ctx, t):
+        # The softmax Jacobian diag(y) - y y^T is symmetric: its JVP is its VJP.
+        return _softmax_vjp(ctx.xp, t, ctx.output, ctx.axis)
+
+
+def _softmax_vjp(xp, g, y, axis):
+    """(diag(y) - y y^T) g along `axis`:  y * (g - sum(g * y))."""
+    weighted = g * y
+    return weighted - y * xp.sum(weighted, axis=axis, keepdims=True)
 
 
 class LogSoftmax(Op):
@@ -69,6 +79,12 @@ class LogSoftmax(Op):
         (y,) = ctx.saved_tensors
         xp = ctx.xp
         return g - xp.exp(y) * xp.sum(g, axis=ctx.axis, keepdims=True)
+
+    @staticmethod
+    def jvp(ctx, t):
+        # dy = t - sum(softmax(x) * t), softmax(x) = e^y
+        xp = ctx.xp
+        return t - xp.sum(xp.exp(ctx.output) * t, axis=ctx.axis, keepdims=True)
 
 
 class Logsumexp(Op):
@@ -89,6 +105,13 @@ class Logsumexp(Op):
         x, y = ctx.saved_tensors
         xp, dims, keepdim = ctx.xp, ctx.dims, ctx.keepdim
         return restore_dims(xp, g, dims, keepdim) * xp.exp(x - restore_dims(xp, y, dims, keepdim))
+
+    @staticmethod
+    def jvp(ctx, t):
+        # d logsumexp = sum(softmax(x) * t) over dims
+        xp, dims, keepdim = ctx.xp, ctx.dims, ctx.keepdim
+        weights = xp.exp(ctx.inputs[0] - restore_dims(xp, ctx.output, dims, keepdim))
+        return xp.sum(weights * t, axis=dims, keepdims=keepdim)
 
 
 def _legacy_softmax_dim(input, name):

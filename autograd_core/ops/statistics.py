@@ -46,6 +46,14 @@ def _variance_backward(ctx, g, x):
         return restore_dims(xp, g, ctx.dims, ctx.keepdim) * centered * (2 / ctx.degrees if ctx.degrees else np.inf)
 
 
+def _variance_jvp(ctx, t, x):
+    """d var = 2 / (n - correction) * sum((x - mean) t) over the reduced dims."""
+    xp = ctx.xp
+    centered = x - xp.sum(x, axis=ctx.dims, keepdims=True) / ctx.count
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return xp.sum(centered * t, axis=ctx.dims, keepdims=ctx.keepdim) * (2 / ctx.degrees if ctx.degrees else np.inf)
+
+
 class Var(Op):
     """sum((x - mean)^2) / (n - correction) over dims;  dx = g * 2 (x - mean) / (n - correction)"""
 
@@ -59,6 +67,10 @@ class Var(Op):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return _variance_backward(ctx, g, x)
+
+    @staticmethod
+    def jvp(ctx, t):
+        return _variance_jvp(ctx, t, ctx.inputs[0])
 
 
 class Std(Op):
@@ -78,6 +90,13 @@ class Std(Op):
         # Where std is 0 torch gives gradient 0: mask g there, and add 1 to the divisor so
         # that it stays finite (also inside a create_graph backward).
         return _variance_backward(ctx, g * ~zero / (2 * (out + zero)), x)
+
+    @staticmethod
+    def jvp(ctx, t):
+        # d std = d var / (2 std), and 0 where std == 0 (as the VJP)
+        out = ctx.output
+        zero = ctx.xp.value(out) == 0
+        return _variance_jvp(ctx, t, ctx.inputs[0]) * ~zero / (2 * (out + zero))
 
 
 class Norm(Op):
@@ -104,14 +123,28 @@ class Norm(Op):
         if p == 0:
             return xp.broadcast_to(restore_dims(xp, g, dims, keepdim) * 0, ctx.input_shape)
         x, out, zero = ctx.saved_tensors
-        g = restore_dims(xp, g, dims, keepdim)
-        # Adding the (0/1) zero mask keeps divisors nonzero: where norm == 0 all x are 0 and
-        # the numerator already is 0, which is torch's subgradient.
-        divisor = restore_dims(xp, out + zero, dims, keepdim)
-        if p == 2:
-            return g * x / divisor
-        x_is_zero = _array(x) == 0
-        return g * xp.sign(x) * (xp.abs(x) + x_is_zero) ** (p - 1) / divisor ** (p - 1)
+        return _times_norm_partials(xp, restore_dims(xp, g, dims, keepdim), x, out, zero, dims, keepdim, p)
+
+    @staticmethod
+    def jvp(ctx, t):
+        # sum_i t_i d norm / dx_i over the reduced dims
+        xp, dims, keepdim, p = ctx.xp, ctx.dims, ctx.keepdim, ctx.p
+        if p == 0:
+            return None  # a count: its tangent is 0
+        x, out = ctx.inputs[0], ctx.output
+        partials = _times_norm_partials(xp, t, x, out, _array(out) == 0, dims, keepdim, p)
+        return xp.sum(partials, axis=dims, keepdims=keepdim)
+
+
+def _times_norm_partials(xp, g, x, out, zero, dims, keepdim, p):
+    """g (broadcastable to x) times d norm / dx_i: sign(x) |x|^(p-1) / norm^(p-1) (0 where norm == 0)."""
+    # Adding the (0/1) zero mask keeps divisors nonzero: where norm == 0 all x are 0 and
+    # the numerator already is 0, which is torch's subgradient.
+    divisor = restore_dims(xp, out + zero, dims, keepdim)
+    if p == 2:
+        return g * x / divisor
+    x_is_zero = _array(x) == 0
+    return g * xp.sign(x) * (xp.abs(x) + x_is_zero) ** (p - 1) / divisor ** (p - 1)
 
 
 def _array(value):
