@@ -155,3 +155,16 @@ def propagate_pieces(input, outputs, rule):
     pieces = run_rule(lambda ctx, t: rule(t), None, [tangent])
     for output, piece in zip(outputs, pieces):
         set_tangent(output, fit(piece, output))
+
+
+def replace_tangent(tensor, tangent):
+    """After an in-place change: `tensor`'s values now have `tangent` (None: no tangent any more)."""
+    if tangent is None:
+        _tangents.pop(id(tensor._data), None)
+    else:
+        set_tangent(tensor, fit(tangent, tensor))
+
+
+def has_tangent(values):
+    """Does any of `values` (Tensors or not) carry a tangent in the live level?"""
+    return any(isinstance(value, Tensor) and id(value._data) in _tangents for value in values)

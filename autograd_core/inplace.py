@@ -18,7 +18,7 @@ requires grad is refused.
 """
 import numpy as np
 
-from . import grad_mode, ops, random
+from . import forward_ad_state, grad_mode, ops, random
 from .kernels import updates as _updates
 from .inplace_views import at_place_of as _at_place_of, rebase as _rebase, view_chain as _view_chain
 from .views import current as _current, mark_current as _mark_current
@@ -26,6 +26,7 @@ from .ops.convert import to as _cast_to
 from .tensor import Tensor
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
+_forward = forward_ad_state.state
 
 
 # ---------------------------------------------------------------------------
@@ -34,7 +35,10 @@ LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place op
 def _recording(tensor, name, operands=()):
     """Does this in-place op need a tape record?  (Raises for a leaf that requires grad.)"""
     if not grad_mode._state.enabled:
-        return False
+        # Forward mode: a change involving a dual tensor runs out of place too, so its JVP rule runs.
+        return _forward.active and forward_ad_state.has_tangent((tensor,) + tuple(operands))
+    if _forward.active and forward_ad_state.has_tangent((tensor,) + tuple(operands)) and not tensor._requires_grad:
+        return True
     if tensor._requires_grad:
         if tensor._node is None:
             raise RuntimeError(f"{LEAF_ERROR} ({name}: update parameters under `with no_grad():`, "
@@ -51,6 +55,12 @@ def _record(tensor, name, compute, casting="same_kind"):
     _current(tensor)  # a view made before an in-place change of its base: bring its history up to date
     chain = _view_chain(tensor, name)  # before anything changes: it may refuse
     snapshot = _at_place_of(tensor, tensor._data.copy())
+    forward_mode = _forward.active
+    if forward_mode:
+        _check_forward_view(tensor, name)
+        tangent = forward_ad_state.tangent_of(tensor)
+        if tangent is not None:  # the snapshot stands for the old values: it carries their tangent
+            forward_ad_state.set_tangent(snapshot, tangent)
     result = compute(snapshot)
     if result.shape != tensor.shape:
         raise RuntimeError(
@@ -66,16 +76,29 @@ def _record(tensor, name, compute, casting="same_kind"):
         tensor._data[...] = result._data
     except ValueError as error:
         raise _write_error(tensor, name, (), error) from None
+    if forward_mode:
+        forward_ad_state.replace_tangent(tensor, forward_ad_state.tangent_of(result))
     # The version bump below is all that records the change: nodes that saved this tensor's
     # old values are not yet checked against it at backward time (torch raises there).
-    tensor._node = result._node
-    tensor._output_index = result._output_index
-    tensor._requires_grad = result._requires_grad
+    if grad_mode._state.enabled:  # (only forward mode comes here with grad mode off: no history then)
+        tensor._node = result._node
+        tensor._output_index = result._output_index
+        tensor._requires_grad = result._requires_grad
     tensor._version[0] += 1
     if chain and tensor._node is not None:
         _rebase(chain)
     _mark_current(tensor)
     return tensor
+
+
+def _check_forward_view(tensor, name):
+    """Forward mode cannot yet follow an in-place change through a view into its base's tangent:
+    refuse it rather than leave the base's tangent stale."""
+    info = tensor._view_info
+    if info is not None and forward_ad_state.has_tangent((info.base,)):
+        raise NotImplementedError(
+            f"forward-mode AD is not implemented for '{name}' on a view of a dual tensor (an in-place change "
+            "through a view); change the base, or work on a clone()")
 
 
 def _ufunc(tensor, name, ufunc, *operands):

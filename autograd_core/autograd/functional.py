@@ -74,21 +74,26 @@ def _forward_ad_module():
     return forward_ad
 
 
-def _jvp_by_dual_numbers(forward_ad, func, inputs, v):
+def _jvp_by_dual_numbers(forward_ad, func, inputs, v, with_structure=False):
+    """(outputs, J v) as tuples by one forward pass on dual tensors (and, `with_structure`,
+    whether func returned a tuple); an output that carries no tangent gets zeros."""
     with forward_ad.dual_level():
         duals = tuple(forward_ad.make_dual(x, t) for x, t in zip(inputs, v))
-        _, outputs = as_tuple(func(*duals), "outputs of the user-provided function", "jvp")
+        is_outputs_tuple, outputs = as_tuple(func(*duals), "outputs of the user-provided function", "jvp")
         unpacked = [forward_ad.unpack_dual(out) for out in outputs]
     primals = tuple(primal for primal, _ in unpacked)
     tangents = tuple(zeros_like(p) if t is None else t for p, t in unpacked)
+    if with_structure:
+        return is_outputs_tuple, primals, tangents
     return primals, tangents
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), J v)``: the Jacobian-vector product; `v` has the inputs' structure and shapes.
 
-    Computed as torch.autograd.functional does, by the double-backward trick: with
-    u a dummy cotangent, ``J v = d/du <u^T J, v>`` (two backward passes).
+    One forward pass on `forward_ad`'s dual tensors.  With ``strict=True`` (whose checks
+    read the graph), as torch.autograd.functional does, by the double-backward trick:
+    with u a dummy cotangent, ``J v = d/du <u^T J, v>`` (two backward passes).  Values are equal.
     """
     with enable_grad():
         is_inputs_tuple, inputs = as_tuple(inputs, "inputs", "jvp")
@@ -96,6 +101,13 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "jvp",
                        "The vector v can only be None if the input to the user-provided function is a single "
                        "Tensor with a single element.")
+        forward_ad = None if strict else _forward_ad_module()
+        if forward_ad is not None:
+            if v is None:  # a single one-element input: v = 1
+                v = (zeros_like(inputs[0]) + 1,)
+            is_outputs_tuple, outputs, result = _jvp_by_dual_numbers(forward_ad, func, inputs, v, True)
+            return (untuple(detach_all(outputs, create_graph), is_outputs_tuple),
+                    untuple(detach_all(result, create_graph), is_outputs_tuple))
         outputs = func(*inputs)
         is_outputs_tuple, outputs = as_tuple(outputs, "outputs of the user-provided function", "jvp")
         check_requires_grad(outputs, "outputs", strict)
