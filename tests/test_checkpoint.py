@@ -121,3 +121,13 @@ def test_refusals():
         ag.grad(checkpoint(lambda v: v ** 3, x).sum(), x, create_graph=True)
     with pytest.raises(ValueError, match="segments must be at least 1"):
         checkpoint_sequential([nn.Tanh()], 0, x)
+
+
+def test_saved_inputs_are_freed_by_backward_unless_the_graph_is_retained():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    loss = checkpoint(lambda v: (v ** 3).sum(), x)
+    loss.backward(retain_graph=True)
+    loss.backward()  # the retained graph runs again: gradients add up
+    np.testing.assert_allclose(x.grad.numpy(), 2 * 3 * np.array([1.0, 4.0]))
+    with pytest.raises(RuntimeError):
+        loss.backward()  # now freed, as any saved activation

@@ -42,38 +42,37 @@ def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, **k
     if not is_grad_enabled():
         return function(*args, **kwargs)  # nothing will be differentiated: nothing to save or recompute
     run = _Segment(function, args, kwargs, preserve_rng_state)
-    outputs = run.first_forward()
-    if not run.tensors_needing_grad():
+    tensor_args = [value for value in args if isinstance(value, Tensor)]
+    outputs = run.first_forward(tensor_args)
+    if not run.captured and not any(t.requires_grad for t in tensor_args):
         return outputs
-    return _Checkpoint.apply(run, *run.tensor_args, *run.captured)
+    return _Checkpoint.apply(run, len(tensor_args), *tensor_args, *run.captured)
 
 
 class _Segment:
-    """One checkpointed call: what it needs to run again, and the outside tensors its gradients go to."""
+    """One checkpointed call: what it needs to run again, and the outside tensors its gradients go to.
+
+    The tensor arguments are not held here: the node saves them (`save_for_backward`), so
+    the engine frees them after the backward pass like any saved activation.
+    """
 
     def __init__(self, function, args, kwargs, preserve_rng_state):
-        self.function, self.args, self.kwargs = function, args, kwargs
+        self.function, self.kwargs = function, kwargs
         self.tensor_positions = [i for i, value in enumerate(args) if isinstance(value, Tensor)]
-        self.tensor_args = [args[i] for i in self.tensor_positions]
+        self.other_args = [None if isinstance(value, Tensor) else value for value in args]
         self.rng_state = get_rng_state() if preserve_rng_state else None
         self.captured = []
         self.outputs = None
 
-    def tensors_needing_grad(self):
-        return any(t.requires_grad for t in self.tensor_args) or bool(self.captured)
-
     def _call(self, leaves):
-        args = list(self.args)
+        args = list(self.other_args)
         for position, leaf in zip(self.tensor_positions, leaves):
             args[position] = leaf
         return self.function(*args, **self.kwargs)
 
-    def _fresh(self):
-        return [t.detach().requires_grad_(t.requires_grad) for t in self.tensor_args]
-
-    def first_forward(self):
+    def first_forward(self, tensor_args):
         """Run the function recorded, note the outside leaves its graph reaches, keep only the outputs."""
-        fresh = self._fresh()
+        fresh = [t.detach().requires_grad_(t.requires_grad) for t in tensor_args]
         start = next(_graph._sequence)  # every node of this call gets a larger sequence number
         outputs = self._call(fresh)
         self.captured = _outside_leaves(outputs, start, {id(leaf) for leaf in fresh})
@@ -81,9 +80,9 @@ class _Segment:
         self.outputs = _map_tensors(outputs, lambda t: t.detach())
         return self.outputs
 
-    def recompute_gradients(self, grads):
-        """Run the function again with recording on; backpropagate `grads` from its outputs."""
-        fresh = self._fresh()
+    def recompute_gradients(self, inputs, needs_grad, grads):
+        """Run the function again on `inputs` with recording on; backpropagate `grads` from its outputs."""
+        fresh = [t.detach().requires_grad_(needs) for t, needs in zip(inputs, needs_grad)]
         current = get_rng_state() if self.rng_state is not None else None
         if current is not None:
             set_rng_state(self.rng_state)
@@ -147,8 +146,9 @@ class _Checkpoint(Function):
     """The node standing for a checkpointed call: forward hands out the outputs, backward recomputes."""
 
     @staticmethod
-    def forward(ctx, run, *tensors):
-        ctx.run = run
+    def forward(ctx, run, count, *tensors):
+        ctx.run, ctx.count = run, count
+        ctx.save_for_backward(*tensors[:count])  # the arguments; the captured leaves live anyway
         outputs, run.outputs = run.outputs, None  # the node's outputs are the only reference kept
         return outputs
 
@@ -159,8 +159,10 @@ class _Checkpoint(Function):
             # second derivative would not reach them.
             raise RuntimeError("checkpoint: backward with create_graph=True through a checkpointed function "
                                "is not supported")
+        inputs = list(ctx.saved_tensors)  # an error if a backward already freed them (retain_graph=False)
+        needs_grad = ctx.needs_input_grad[2:2 + ctx.count]
         with no_grad():
-            return (None, *ctx.run.recompute_gradients(grads))
+            return (None, None, *ctx.run.recompute_gradients(inputs, needs_grad, grads))
 
 
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
