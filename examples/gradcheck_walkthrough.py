@@ -120,7 +120,8 @@ def main(quick=False, plot=True):
         axis.set_title("gradcheck compares backward() with finite differences")
         axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize=8)
         print("plot saved to", save_figure(figure, "gradcheck_walkthrough"))
-    return {"wrong_passed": passed_wrong, "report": report, "fixed_passed": passed_fixed}
+    return {"wrong_passed": passed_wrong, "report": report, "fixed_passed": passed_fixed, "worst_index": worst,
+            "x": x.detach().numpy(), "fixed_grad": x.grad.numpy().copy()}
 
 
 if __name__ == "__main__":
