@@ -253,8 +253,9 @@ class Tensor:
 
     # -- autograd -------------------------------------------------------------------
     def detach(self):
-        """A new leaf sharing this tensor's memory, cut off from the tape."""
-        return make_tensor(self._data, view_of=self)
+        """A new leaf sharing this tensor's memory, cut off from the tape (and, in forward mode,
+        without the tangent: a new ndarray object on the same memory has no entry of its own)."""
+        return make_tensor(self._data.view(), view_of=self)
 
     def detach_(self):
         """Cut this tensor off the tape, in place."""
