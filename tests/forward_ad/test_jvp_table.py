@@ -285,3 +285,31 @@ def test_every_op_has_a_case(monkeypatch):
     forward_mode(lambda x: x.float().double(), *materialize([s(2)]))  # Cast (float32: see test_forward_ad)
     missing = _registered_ops() - reached
     assert not missing, f"ops without a case in the JVP table: {sorted(missing)}"
+
+
+#: Project Functions without a jvp, each refusing forward mode with the clear error (tested below).
+FUNCTIONS_WITHOUT_JVP = {"_Checkpoint"}  # autograd_core.utils.checkpoint: recomputation, not yet forward mode
+
+
+def test_every_project_function_has_a_jvp():
+    """The custom Functions of the engine and nn (softsign, the BCE losses) take part in forward mode."""
+    import autograd_core.utils.checkpoint  # noqa: F401  (so that its Function is registered)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+    project = [cls for cls in subclasses(ag.Function) if cls.__module__.split(".")[0] in ("autograd_core", "nn")]
+    assert {"Softsign", "_BinaryCrossEntropy", "_BinaryCrossEntropyWithLogits"} <= {cls.__name__ for cls in project}
+    missing = {cls.__name__ for cls in project if cls.jvp is ag.Function.jvp}
+    assert missing == FUNCTIONS_WITHOUT_JVP
+
+
+def test_checkpoint_refuses_forward_mode_clearly():
+    from autograd_core.utils.checkpoint import checkpoint
+
+    x = ag.tensor(rng.standard_normal(3), requires_grad=True)
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(x, ag.tensor(rng.standard_normal(3)))
+        with pytest.raises(NotImplementedError, match="forward-mode AD is not implemented for '_Checkpoint'"):
+            checkpoint(lambda t: t.exp(), dual)
