@@ -14,7 +14,7 @@ from ..grad_mode import enable_grad
 from ..ops import stack
 from ..tensor import Tensor
 from ._grad import normalize_argnums, replace_args, split_aux
-from ._levels import check_tensors, detach_tree_leaves, inside_transform, needs_graph
+from ._levels import check_tensors, detach_tree_leaves, inside_transform, keep_tangent, needs_graph
 from ._pytree import tree_flatten, tree_unflatten
 
 __all__ = ["hessian", "jacfwd", "jacrev", "jvp"]
@@ -66,6 +66,8 @@ def jvp(func, primals, tangents, has_aux=False):
             raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have the same shape. "
                                f"Got {tuple(primal.shape)} and {tuple(tangent.shape)}.")
     create_graph = needs_graph(leaves + tangent_leaves)
+    if create_graph:
+        leaves = [keep_tangent(leaf) for leaf in leaves]
     flat = _FlatFunction(func, primals, tuple(range(len(primals))), spec, has_aux, "jvp")
     with enable_grad():
         outputs, products = functional.jvp(flat, tuple(leaves), tuple(tangent_leaves), create_graph=create_graph)
@@ -82,6 +84,8 @@ def _jacobian_transform(func, argnums, has_aux, api, compute):
         leaves, spec = tree_flatten(tuple(args[p] for p in positions))
         check_tensors(leaves)
         create_graph = needs_graph(leaves)
+        if create_graph:
+            leaves = [keep_tangent(leaf) for leaf in leaves]
         flat = _FlatFunction(func, args, positions, spec, has_aux, api, kwargs)
         with enable_grad():
             blocks = compute(flat, tuple(leaves), create_graph)

@@ -7,6 +7,7 @@ called at the top level on inputs that need no gradient answers plain tensors.
 import threading
 from contextlib import contextmanager
 
+from ..forward_ad_state import tangent_of
 from ..tensor import Tensor
 
 _state = threading.local()
@@ -28,18 +29,35 @@ def inside_transform():
 
 
 def needs_graph(leaves):
-    """True where the derivative must itself be differentiable: nested, or an input on someone's tape."""
-    return depth() > 0 or any(isinstance(leaf, Tensor) and leaf.requires_grad for leaf in leaves)
+    """True where the derivative must itself be differentiable: nested, or an input on someone's tape
+    or carrying a forward-mode tangent (forward-over-reverse: ``jacfwd(jacrev(f))``)."""
+    return depth() > 0 or any(isinstance(leaf, Tensor) and (leaf.requires_grad or tangent_of(leaf) is not None)
+                              for leaf in leaves)
+
+
+def keep_tangent(tensor):
+    """`tensor`, or where it carries a forward-mode tangent but needs no grad, an alias that requires grad.
+
+    Reverse mode detaches an input that needs no grad, and detaching drops the tangent;
+    the alias (a view, whose forward-mode rule passes the tangent on) is kept instead,
+    as torch's hessian does with ``requires_grad_`` on its dual inputs.
+    """
+    if isinstance(tensor, Tensor) and not tensor.requires_grad and tangent_of(tensor) is not None:
+        return tensor.view_as(tensor).requires_grad_(True)
+    return tensor
 
 
 def fresh_leaf(tensor, create_graph):
     """A new Tensor to differentiate with respect to.
 
-    With `create_graph` a tensor that requires grad is aliased differentiably (so the
-    derivative stays a function of the caller's tensor); otherwise it is detached.
+    With `create_graph` a tensor that requires grad (or carries a tangent) is aliased
+    differentiably, so the derivative stays a function of the caller's tensor;
+    otherwise it is detached.
     """
-    if create_graph and tensor.requires_grad:
-        return tensor.view_as(tensor)
+    if create_graph:
+        tensor = keep_tangent(tensor)
+        if tensor.requires_grad:
+            return tensor.view_as(tensor)
     return tensor.detach().requires_grad_(True)
 
 

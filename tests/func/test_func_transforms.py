@@ -171,3 +171,22 @@ def test_jacrev_of_grad_is_the_hessian_and_jacfwd_of_jacrev_agrees():
     expected = np.diag(np.exp(x.numpy()) * (x.numpy() + 2))
     np.testing.assert_allclose(jacrev(grad(f))(x).numpy(), expected, rtol=1e-12)
     np.testing.assert_allclose(jacfwd(jacrev(f))(x).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(jacfwd(grad(f))(x).numpy(), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["log1p_exp", "matmul", "mean", "tanh", "product"])
+def test_forward_over_reverse_keeps_the_tangent(name):
+    """jacfwd of a reverse-mode transform: the inner one must not detach the dual inputs (regression)."""
+    matrix = _t(_rand((4, 3), 10))
+    f = {"log1p_exp": lambda v: v.exp().log1p().sum(), "matmul": lambda v: ((matrix @ v) ** 2).sum(),
+         "mean": lambda v: (v ** 3).mean(), "tanh": lambda v: v.tanh().sum(),
+         "product": lambda v: (v * v * v.sin()).sum()}[name]
+    x = _rand((3,), 11)
+
+    def gradient(v):
+        v = v.detach().requires_grad_(True)
+        return ag.grad(f(v), v)[0]
+
+    expected = numeric_jacobian(gradient, [x], 0)
+    for transform in (jacfwd(jacrev(f)), jacfwd(grad(f)), hessian(f)):
+        np.testing.assert_allclose(transform(_t(x)).numpy(), expected, rtol=1e-6, atol=1e-8)
