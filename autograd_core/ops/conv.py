@@ -25,6 +25,7 @@ import itertools
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ..kernels import convolution
 from .op import Op, bilinear_jvp, sum_of
 
 __all__ = ["conv1d", "conv2d"]
@@ -73,7 +74,42 @@ def _windows(padded, geometry):
     return as_strided(padded, shape, view_strides, writeable=False)
 
 
+def _as_2d(geometry):
+    """(stride, low padding, dilation) per dim of a 1-D or 2-D problem, as 2-D (height 1 for 1-D)."""
+    lead = ((1, 0, 1),) if len(geometry.kernel) == 1 else ()
+    return lead + tuple((s, lo, d) for s, (lo, _), d in zip(geometry.stride, geometry.padding, geometry.dilation))
+
+
+def _kernel_layout(geometry):
+    """The (C, kh, kw, N, Oh, Ow) shape of the columns as the 2-D loops see them."""
+    n, c = geometry.input_shape[:2]
+    kernel, out_sizes = geometry.kernel, geometry.out_sizes
+    if len(kernel) == 1:
+        kernel, out_sizes = (1,) + kernel, (1,) + out_sizes
+    return (c,) + kernel + (n,) + out_sizes
+
+
+def _fast(geometry):
+    """Whether the Numba loops of kernels/convolution.py run this problem (1-D and 2-D, not tiny)."""
+    return len(geometry.kernel) <= 2 and convolution.use_kernels(
+        geometry.input_shape[0] * geometry.input_shape[1] * int(np.prod(geometry.kernel))
+        * int(np.prod(geometry.out_sizes)))
+
+
 def im2col(x, geometry):
+    """The columns (groups, C/groups * prod(k), N * prod(O)) of x: one pass of a Numba loop
+    (kernels/convolution.py), or for N-d and tiny problems `im2col_numpy`."""
+    if not _fast(geometry):
+        return im2col_numpy(x, geometry)
+    (sh, ph, dh), (sw, pw, dw) = _as_2d(geometry)
+    cols = np.empty(_kernel_layout(geometry), x.dtype)
+    convolution.im2col_2d(x if x.ndim == 4 else x[:, :, None, :], cols, sh, sw, ph, pw, dh, dw)
+    n, c = geometry.input_shape[:2]
+    groups = geometry.groups
+    return np.reshape(cols, (groups, c // groups * int(np.prod(geometry.kernel)), -1))
+
+
+def im2col_numpy(x, geometry):
     """The columns (groups, C/groups * prod(k), N * prod(O)) of x: one copy of a strided view."""
     windows = _windows(_pad(x, geometry), geometry)
     d = len(geometry.kernel)
@@ -85,8 +121,19 @@ def im2col(x, geometry):
 
 
 def col2im(cols, geometry, dtype):
-    """The adjoint of `im2col`: add each column entry back where it was read from (one strided
-    slice of the padded input per kernel offset), then drop the padding."""
+    """The adjoint of `im2col`: each column entry added back where it was read from, the padding
+    dropped; one pass of a Numba loop, or for N-d and tiny problems `col2im_numpy`."""
+    if not _fast(geometry):
+        return col2im_numpy(cols, geometry, dtype)
+    (sh, ph, dh), (sw, pw, dw) = _as_2d(geometry)
+    out = np.zeros(geometry.input_shape, dtype)
+    convolution.col2im_2d(np.reshape(cols, _kernel_layout(geometry)), out if out.ndim == 4 else out[:, :, None, :],
+                          sh, sw, ph, pw, dh, dw)
+    return out
+
+
+def col2im_numpy(cols, geometry, dtype):
+    """`col2im` in numpy: one strided add into the padded input per kernel offset, then the padding dropped."""
     n, c = geometry.input_shape[:2]
     kernel, out_sizes = geometry.kernel, geometry.out_sizes
     cols = np.reshape(cols, (c,) + kernel + (n,) + out_sizes)

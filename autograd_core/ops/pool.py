@@ -20,6 +20,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ..kernels import convolution
 from .conv import Conv, Geometry
 from .linalg import MatMul
 from .op import Op, linear_jvp
@@ -106,30 +107,11 @@ class MaxPool(Op):
 
     @staticmethod
     def forward(ctx, x, shape=None, indices_out=None):
-        n, c = x.shape[:2]
         spatial = x.shape[2:]
-        dims = len(spatial)
-        padded = x
-        if any(shape.padding) or any(r for r in shape.right):
-            low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-            padded = np.full((n, c) + tuple(s + p + r for s, p, r in zip(spatial, shape.padding, shape.right)),
-                             low, x.dtype)
-            padded[(slice(None), slice(None)) + tuple(slice(p, p + s) for s, p in zip(spatial, shape.padding))] = x
-        strides = padded.strides
-        windows = as_strided(
-            padded, (n, c) + shape.out_sizes + shape.kernel,
-            strides[:2] + tuple(st * s for st, s in zip(strides[2:], shape.stride))
-            + tuple(st * d for st, d in zip(strides[2:], shape.dilation)), writeable=False)
-        rows = np.reshape(windows, (n, c) + shape.out_sizes + (-1,))
-        choice = np.argmax(rows, axis=-1)
-        out = np.take_along_axis(rows, choice[..., None], axis=-1)[..., 0]
-        # Where each maximum is, as a position in its (N, C) plane of the input (torch's indices).
-        plane = None
-        offsets = np.unravel_index(choice, shape.kernel) if dims > 1 else (choice,)
-        for i in range(dims):
-            grid = np.arange(shape.out_sizes[i]).reshape((-1,) + (1,) * (dims - 1 - i))
-            position = grid * shape.stride[i] - shape.padding[i] + offsets[i] * shape.dilation[i]
-            plane = position if plane is None else plane * spatial[i] + position
+        if len(spatial) <= 2 and convolution.use_kernels(x.size):
+            out, plane = max_pool_kernel(x, shape)
+        else:
+            out, plane = max_pool_numpy(x, shape)
         ctx.plane = plane
         ctx.input_shape = x.shape
         ctx.disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(shape.stride, shape.dilation, shape.kernel))
@@ -141,11 +123,51 @@ class MaxPool(Op):
     def backward(ctx, g):
         return ctx.xp.call(MaxPoolScatter, g, index=_flat_index(ctx), shape=ctx.input_shape, disjoint=ctx.disjoint)
 
-    @staticmethod
-    def jvp(ctx, t):
-        # The tangent at each window's maximum.
-        return MaxPoolGather.apply(t, index=_flat_index(ctx.forward_ctx), shape=ctx.output.shape,
-                                   disjoint=ctx.disjoint)
+
+def max_pool_kernel(x, shape):
+    """(the window maxima, where each is in its (N, C) plane): one pass of kernels/convolution.py's loop."""
+    n, c = x.shape[:2]
+    if x.ndim == 3:  # 1-D as 2-D with height 1
+        kh, sh, ph, dh = 1, 1, 0, 1
+        (kw,), (sw,), (pw,), (dw,) = shape.kernel, shape.stride, shape.padding, shape.dilation
+        x4, out_sizes = x[:, :, None, :], (1,) + shape.out_sizes
+    else:
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = shape.kernel, shape.stride, shape.padding, shape.dilation
+        x4, out_sizes = x, shape.out_sizes
+    out = np.empty((n, c) + out_sizes, x.dtype)
+    plane = np.empty((n, c) + out_sizes, np.int64)
+    convolution.max_pool_2d(x4, kh, kw, sh, sw, ph, pw, dh, dw, out, plane)
+    final = (n, c) + shape.out_sizes
+    return out.reshape(final), plane.reshape(final)
+
+
+def max_pool_numpy(x, shape):
+    """`max_pool_kernel` in numpy: one argmax over a strided view of the windows of the -inf padded input."""
+    n, c = x.shape[:2]
+    spatial = x.shape[2:]
+    dims = len(spatial)
+    padded = x
+    if any(shape.padding) or any(r for r in shape.right):
+        low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        padded = np.full((n, c) + tuple(s + p + r for s, p, r in zip(spatial, shape.padding, shape.right)),
+                         low, x.dtype)
+        padded[(slice(None), slice(None)) + tuple(slice(p, p + s) for s, p in zip(spatial, shape.padding))] = x
+    strides = padded.strides
+    windows = as_strided(
+        padded, (n, c) + shape.out_sizes + shape.kernel,
+        strides[:2] + tuple(st * s for st, s in zip(strides[2:], shape.stride))
+        + tuple(st * d for st, d in zip(strides[2:], shape.dilation)), writeable=False)
+    rows = np.reshape(windows, (n, c) + shape.out_sizes + (-1,))
+    choice = np.argmax(rows, axis=-1)
+    out = np.take_along_axis(rows, choice[..., None], axis=-1)[..., 0]
+    # Where each maximum is, as a position in its (N, C) plane of the input (torch's indices).
+    plane = None
+    offsets = np.unravel_index(choice, shape.kernel) if dims > 1 else (choice,)
+    for i in range(dims):
+        grid = np.arange(shape.out_sizes[i]).reshape((-1,) + (1,) * (dims - 1 - i))
+        position = grid * shape.stride[i] - shape.padding[i] + offsets[i] * shape.dilation[i]
+        plane = position if plane is None else plane * spatial[i] + position
+    return out, plane
 
 
 def _flat_index(ctx):
