@@ -6,6 +6,8 @@ import os
 import sys
 
 OUTPUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "output")
+#: resolution of the saved PNGs (docs/make_figures.py lowers it for the README's small copies).
+DPI = 110
 
 #: import name -> what pip installs (all three are in the project's `examples` extra).
 EXTRA_PACKAGES = {"sklearn": "scikit-learn", "matplotlib": "matplotlib", "tqdm": "tqdm"}
@@ -67,7 +69,7 @@ def save_figure(figure, name):
     """Save a matplotlib figure as examples/output/<name>.png and return the path."""
     os.makedirs(OUTPUT_DIR, exist_ok=True)
     path = os.path.join(OUTPUT_DIR, name + ".png")
-    figure.savefig(path, dpi=110, bbox_inches="tight")
+    figure.savefig(path, dpi=DPI, bbox_inches="tight")
     return path
 
 

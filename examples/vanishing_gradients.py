@@ -130,7 +130,7 @@ def main(quick=False, plot=True):
         left.legend()
         middle.set_xlabel("training step")
         middle.set_ylabel("L2 norm of the weight gradient")
-        middle.set_title("during training: first (solid) and last (dashed) layer")
+        middle.set_title("during training: layer 1 (solid), layer 10 (dashed)")
         middle.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.14))
         right.set_xlabel("training step")
         right.set_ylabel("training cross-entropy")
