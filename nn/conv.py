@@ -6,7 +6,6 @@ The weight has shape (out_channels, in_channels // groups, *kernel_size) and the
 fan_in = in_channels // groups * prod(kernel_size), and the bias from the same bound.
 ``padding_mode`` other than 'zeros' pads with ``F.pad`` first, as torch does.
 """
-import math
 
 import autograd_core as ag
 
@@ -85,12 +84,7 @@ class _ConvNd(Module):
 
     def reset_parameters(self):
         """torch's default: kaiming_uniform_(a=sqrt(5)) for the weight, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the bias."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init._reset_affine_(self.weight, self.bias)
 
     def _conv_forward(self, input, weight, bias):
         try:

@@ -193,3 +193,14 @@ def orthogonal_(tensor, gain=1.0, generator=None):
         q = q.T
     with ag.no_grad():
         return tensor.copy_(ag.from_numpy(gain * q.reshape(tensor.shape)))
+
+
+def _reset_affine_(weight, bias):
+    """torch's default reset of Linear and Conv*d: weight kaiming_uniform_(a=sqrt(5)), i.e.
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (zeros when
+    fan_in is 0: torch's Linear draws from U(0, 0), its Conv leaves the bias as allocated)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        uniform_(bias, -bound, bound)

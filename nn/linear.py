@@ -1,5 +1,4 @@
 """`Linear`, `Identity`, `Flatten`, `Unflatten`."""
-import math
 
 import autograd_core as ag
 
@@ -44,11 +43,7 @@ class Linear(Module):
 
     def reset_parameters(self):
         """Draw fresh weights with torch's default initialisation."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init._reset_affine_(self.weight, self.bias)
 
     def forward(self, input):
         """y = x W^T + b over the last dimension of `input`."""

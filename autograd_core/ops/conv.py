@@ -283,8 +283,8 @@ class ConvWeightGrad(Op):
 
 
 # -- the public functions -----------------------------------------------------------
-def _expand(value, dims, what, name):
-    """An int or a tuple of `dims` ints (torch's _single / _pair)."""
+def _expand(value, dims, what, name, operation="convolution"):
+    """An int or a tuple of `dims` ints (torch's _single / _pair); ops/pool.py's arguments too."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return (int(value),) * dims
     try:
@@ -295,7 +295,7 @@ def _expand(value, dims, what, name):
         values = values * dims
     if len(values) != dims:
         raise RuntimeError(f"{name}: expected {what} to be a single integer value or a list of {dims} values "
-                           f"to match the convolution dimensions, but got {what}={list(values)}")
+                           f"to match the {operation} dimensions, but got {what}={list(values)}")
     return values
 
 

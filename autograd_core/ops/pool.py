@@ -22,6 +22,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..kernels import convolution
 from .conv import Conv, Geometry
+from .conv import _expand as conv_expand
 from .linalg import MatMul
 from .op import Op, linear_jvp
 from .shape import Reshape
@@ -30,14 +31,7 @@ __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d"]
 
 
 def _expand(value, dims, what, name):
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return (int(value),) * dims
-    values = tuple(int(v) for v in value)
-    if len(values) == 1:
-        values = values * dims
-    if len(values) != dims:
-        raise RuntimeError(f"{name}: {what} must be a single int or a tuple of {dims} ints, got {list(values)}")
-    return values
+    return conv_expand(value, dims, what, name, operation="pooling")
 
 
 def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
