@@ -64,7 +64,7 @@ def main(quick=False, plot=True):
         right.set_title("test set: predicted probability by true class")
         left.set_title("training loss")
         right.legend()
-        figure.suptitle(f"Breast cancer: {test_accuracy:.1%} test accuracy")
+        figure.suptitle(f"Breast cancer: {test_accuracy:.1%} test accuracy", y=1.04)
         print("plot saved to", save_figure(figure, "breast_cancer"))
     return {"test_accuracy": test_accuracy, "bce_logits": bce_on_logits, "bce_probabilities": bce_on_probabilities}
 

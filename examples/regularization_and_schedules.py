@@ -22,7 +22,8 @@ Three experiments on scikit-learn's digits with an over-sized MLP (64-256-256-10
 
     python examples/regularization_and_schedules.py   # examples/output/regularization_and_schedules.png
 
-Full run (`time python examples/regularization_and_schedules.py`): see the README's examples table.
+Full run (`time python examples/regularization_and_schedules.py`): 26 s wall, 11.5 s CPU on 2 cores
+(AMD EPYC, load ~6 from other jobs); `--quick` runs 4 epochs.
 """
 import copy
 import os
