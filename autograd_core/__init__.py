@@ -9,7 +9,7 @@
 Layers (a file imports only from the layers below it; `tests/test_import_layers.py`
 fails on an import cycle):
 
-  1. ``dtypes``, ``grad_mode``, ``kernels/``  numpy and Numba only; no Tensor in sight.
+  1. ``dtypes``, ``grad_mode``, ``anomaly_mode``, ``kernels/``  numpy and Numba only; no Tensor in sight.
   2. ``arrays``, ``tensor_str``, ``tensor``   the Tensor handle: an ndarray, its grad, its node.
   3. ``graph``                                the tape: Node, edges, the reverse pass.
   4. ``ops/op.py``, ``ops/_dims.py``          how an op is written and recorded.
@@ -36,11 +36,15 @@ from .dtypes import (  # noqa: F401
     set_default_device, set_default_dtype,
 )
 from .dtypes import float  # noqa: F401,A004
+from .anomaly_mode import (  # noqa: F401
+    detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly,
+)
 from .function import Function  # noqa: F401
 from .engine import grad  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .grads import zero_grad_  # noqa: F401
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .kernels.parallel import get_num_threads, set_num_threads  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from .ops.namespace import ARRAY as _ARRAY, TENSOR as _TENSOR
 from .random import (  # noqa: F401

@@ -13,6 +13,8 @@ ratio parallel / serial is taken in the same run, so machine load hits both alik
   shows whether the kernel's threads leave anything running that slows the next GEMM.
 - ``sweep``: per kernel kind, the size where forcing a 2-way split starts to pay (the grain is
   set to 1 so that every size splits): this is how the thresholds in kernels/ were chosen.
+- ``numpy_paths``: the W1 step at batch 1, 32, 128 with the numpy paths taken until Numba is
+  loaded against the Numba kernels (1 thread): the price of keeping Numba out of small runs.
 - ``mlp``: the W1 step (benchmarks/peers/ours.py) at batch 1, 32, 128, 512, 1 thread against
   `--threads` threads.
 
@@ -200,9 +202,40 @@ def part_mlp(threads, repeats):
     return table
 
 
+def part_numpy_paths(repeats):
+    """W1 steps with the numpy paths a process uses until Numba is loaded (kernels/__init__.py,
+    updates.py) against the Numba paths, 1 thread both: what keeping Numba out of W6 costs."""
+    from autograd_core.kernels import jit, updates
+    from peers import ours
+    from workloads.timed import MLP_PARAMS, mlp_inputs
+
+    jit.load()
+
+    def numpy_paths():
+        ag.set_num_threads(1)
+        kernels._numba_loaded = updates.is_loaded = lambda: False
+
+    def numba_paths():
+        ag.set_num_threads(1)
+        kernels._numba_loaded = updates.is_loaded = jit.is_loaded
+
+    table = {}
+    try:
+        for batch in (1, 32, 128):
+            step = ours.mlp_step(**mlp_inputs(batch), **MLP_PARAMS).run
+            number = max(1, 200 // batch)
+            times = interleaved({"numpy": (numpy_paths, step), "numba": (numba_paths, step)}, repeats, number)
+            table[batch] = {**times, "ratio": times["numpy"] / times["numba"]}
+            print(f"W1 batch {batch:4d}: numpy paths {times['numpy'] * 1e3:.3f} ms, Numba paths "
+                  f"{times['numba'] * 1e3:.3f} ms, ratio {table[batch]['ratio']:.2f}", flush=True)
+    finally:
+        numba_paths()
+    return table
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="kernels,pair,sweep,mlp")
+    parser.add_argument("--parts", default="kernels,pair,sweep,mlp,numpy_paths")
     parser.add_argument("--threads", type=int, default=parallel.get_num_threads())
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--output", default=os.path.join(HERE, "results", "threads.json"))
@@ -219,6 +252,8 @@ def main(argv=None):
             result["pair"] = part_pair(args.threads, args.repeats)
         elif part == "sweep":
             result["sweep"] = part_sweep(args.repeats)
+        elif part == "numpy_paths":
+            result["numpy_paths"] = part_numpy_paths(args.repeats)
         elif part == "mlp":
             result["mlp"] = part_mlp(args.threads, args.repeats)
         else:

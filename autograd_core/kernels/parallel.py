@@ -98,11 +98,20 @@ def split(n, parts, align=1):
 
 
 def chunk_count(n, grain):
-    """How many chunks `n` units of work get: one per `grain` units, at most get_num_threads()."""
+    """How many chunks `n` units of work get: 1 below 2 `grain`, else up to CHUNKS_PER_THREAD per
+    thread, none smaller than `grain`."""
     if n < 2 * grain:
         return 1
     threads = _num_threads if _num_threads is not None else _available_threads_cached()
-    return min(threads, n // grain)
+    if threads == 1:
+        return 1
+    return min(CHUNKS_PER_THREAD * threads, n // grain)
+
+
+# More chunks than threads, taken in turn from a shared counter: when a pool thread wakes late
+# (the other core busy with another process), the calling thread takes its chunks, so a loaded
+# machine costs at most about one chunk more than serial instead of a whole half of the work.
+CHUNKS_PER_THREAD = 4
 
 
 _cores = None
@@ -123,15 +132,59 @@ def _reset_cores_after_fork():
 os.register_at_fork(after_in_child=_reset_cores_after_fork)
 
 
+class _Work:
+    """Chunks claimed one at a time by whichever thread asks next (the caller and the pool's)."""
+
+    def __init__(self, kernel, arguments):
+        self.kernel, self.arguments = kernel, arguments
+        self.results = [None] * len(arguments)
+        self.error = None
+        self.claimed = 0  # chunks handed out
+        self.completed = 0
+        self.condition = threading.Condition(threading.Lock())
+
+    def run(self):
+        kernel, arguments, condition = self.kernel, self.arguments, self.condition
+        total = len(arguments)
+        while True:
+            with condition:
+                index = self.claimed
+                if index >= total or self.error is not None:
+                    return
+                self.claimed = index + 1
+            try:
+                self.results[index] = kernel(*arguments[index])
+            except BaseException as error:  # re-raised in the caller
+                with condition:
+                    if self.error is None:
+                        self.error = error  # no chunk is claimed after this
+            with condition:
+                self.completed += 1
+                if self.completed == self.claimed:
+                    condition.notify_all()
+
+    def wait(self):
+        """Until every claimed chunk is done (call after `run` returned: nothing is left to claim)."""
+        with self.condition:
+            while self.completed < self.claimed:
+                self.condition.wait()
+
+
 def run_chunks(kernel, arguments):
-    """Call ``kernel(*a)`` for every tuple `a` in `arguments`: the first in this thread, the others
-    in the pool; returns the results in order once all are done (an exception is re-raised)."""
+    """Call ``kernel(*a)`` for every tuple `a` in `arguments`, on this thread and up to
+    get_num_threads() - 1 of the pool's; returns the results in order once all are done (the
+    first exception raised by a chunk is re-raised here)."""
     if len(arguments) == 1:
         return [kernel(*arguments[0])]
-    pool = _executor(len(arguments) - 1)
-    futures = [pool.submit(kernel, *a) for a in arguments[1:]]
-    try:
-        first = kernel(*arguments[0])
-    finally:
-        rest = [future.result() for future in futures]
-    return [first] + rest
+    threads = _num_threads if _num_threads is not None else _available_threads_cached()
+    helpers = min(threads, len(arguments)) - 1
+    work = _Work(kernel, arguments)
+    if helpers > 0:
+        pool = _executor(helpers)
+        for _ in range(helpers):
+            pool.submit(work.run)
+    work.run()
+    work.wait()
+    if work.error is not None:
+        raise work.error
+    return work.results

@@ -22,7 +22,9 @@ between target and operands.  Callers keep numpy for everything else
 those.  numpy twins are in `reference_updates.py`.
 """
 import numpy as np
-from .jit import njit
+from .jit import is_loaded, njit
+
+from . import reference_updates as _twins
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 # error_model="numpy": x / 0 gives inf/nan as numpy and torch do, with no check in the loop.
@@ -55,6 +57,16 @@ def fusable(y, *operands):
         if x is not y and (x.base is not None or y.base is not None) and np.may_share_memory(x, y):
             return False
     return True
+
+
+# Memory (see kernels/__init__.py): until Numba is loaded, arrays below LOAD_NUMBA_AT elements
+# take the numpy twins (same arithmetic, same bits, 2-5 passes instead of one).  Higher than the
+# activations' threshold: a 784x512 weight (401,408 elements, W1/W6) must not load Numba by itself.
+LOAD_NUMBA_AT = 1 << 19
+
+
+def _numpy(size):
+    return size < LOAD_NUMBA_AT and not is_loaded()
 
 
 def _flat(array):
@@ -133,26 +145,36 @@ def _lerp_high(y, end, weight):
 
 def axpy_(y, x, alpha):
     """y += alpha * x, in place (`fusable(y, x)` must hold)."""
+    if _numpy(y.size):
+        return _twins.axpy_(y, x, alpha)
     _axpy(_flat(y), _flat(x), alpha)
 
 
 def scale_add_(y, beta, x, alpha):
     """y = beta * y + alpha * x, in place (`fusable(y, x)` must hold)."""
+    if _numpy(y.size):
+        return _twins.scale_add_(y, beta, x, alpha)
     _scale_add(_flat(y), beta, _flat(x), alpha)
 
 
 def addcmul_(y, first, second, value):
     """y += value * first * second, in place (`fusable(y, first, second)` must hold)."""
+    if _numpy(y.size):
+        return _twins.addcmul_(y, first, second, value)
     _addcmul(_flat(y), _flat(first), _flat(second), value)
 
 
 def addcdiv_(y, first, second, value):
     """y += value * first / second, in place (`fusable(y, first, second)` must hold)."""
+    if _numpy(y.size):
+        return _twins.addcdiv_(y, first, second, value)
     _addcdiv(_flat(y), _flat(first), _flat(second), value)
 
 
 def lerp_(y, end, weight):
     """y += weight * (end - y), in place, with torch's two formulas (`fusable(y, end)` must hold)."""
+    if _numpy(y.size):
+        return _twins.lerp_(y, end, weight)
     if weight < 0.5:
         _lerp_low(_flat(y), _flat(end), weight)
     else:
@@ -161,6 +183,8 @@ def lerp_(y, end, weight):
 
 def add_scaled(x, y, alpha):
     """x + alpha * y as a new array, laid out as x (`same_layout(x, y)` must hold)."""
+    if _numpy(x.size):
+        return _twins.add_scaled(x, y, alpha)
     out = np.empty_like(x)
     _add_scaled(_flat(x), _flat(y), alpha, _flat(out))
     return out
@@ -168,4 +192,6 @@ def add_scaled(x, y, alpha):
 
 def sgd_momentum_(p, b, g, lr, momentum, dampening, nesterov):
     """One SGD-with-momentum step in place on p and b (`fusable(p, b, g)` and `fusable(b, g)` must hold)."""
+    if _numpy(p.size):
+        return _twins.sgd_momentum_(p, b, g, lr, momentum, dampening, nesterov)
     _sgd_momentum(_flat(p), _flat(b), _flat(g), lr, momentum, dampening, nesterov)

@@ -1,0 +1,349 @@
+"""The kernels' threads (autograd_core.set_num_threads / get_num_threads, kernels/parallel.py) and
+the numpy paths taken until Numba is loaded (kernels/numpy_paths.py, kernels/__init__.py)."""
+import multiprocessing
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import autograd_core as ag
+from autograd_core import kernels
+from autograd_core.kernels import (activations, cross_entropy, jit, numpy_paths, parallel, reductions,
+                                   reference, reference_loss, reference_updates, rows, updates)
+
+THREAD_COUNTS = (1, 2, 3, 4)
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    saved = parallel._num_threads
+    jit.load()
+    yield
+    parallel._num_threads = saved
+
+
+def _chunk_counts(monkeypatch):
+    """Record how many chunks each parallel.run_chunks call gets."""
+    seen = []
+    original = parallel.run_chunks
+
+    def spy(kernel, arguments):
+        seen.append(len(arguments))
+        return original(kernel, arguments)
+
+    monkeypatch.setattr(parallel, "run_chunks", spy)
+    return seen
+
+
+# -- the setting -------------------------------------------------------------------------
+def test_default_is_the_cores_this_process_may_use():
+    parallel._num_threads = None
+    assert ag.get_num_threads() == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, np.int64(2)])
+def test_set_then_get_round_trips(n):
+    ag.set_num_threads(n)
+    assert ag.get_num_threads() == int(n) and type(ag.get_num_threads()) is int
+
+
+@pytest.mark.parametrize("n, message", [
+    (0, "set_num_threads expects a positive integer"), (-1, "set_num_threads expects a positive integer"),
+    (2.5, "set_num_threads expects an int, but got float"), ("2", "set_num_threads expects an int, but got str"),
+    (True, "set_num_threads expects an int, but got bool"), (None, "set_num_threads expects an int, but got NoneType"),
+])
+def test_bad_thread_counts_raise_as_torch(n, message):
+    ag.set_num_threads(3)
+    with pytest.raises(RuntimeError, match=message):
+        ag.set_num_threads(n)
+    assert ag.get_num_threads() == 3  # unchanged
+
+
+def test_one_thread_runs_serially_and_two_split_large_arrays(monkeypatch):
+    seen = _chunk_counts(monkeypatch)
+    x = np.random.default_rng(0).standard_normal(1 << 20).astype(np.float32)
+    ag.set_num_threads(1)
+    kernels.gelu_forward(x)
+    kernels.relu_forward(x)
+    kernels.sum_forward(x)
+    assert seen == []
+    ag.set_num_threads(2)
+    kernels.gelu_forward(x)
+    kernels.relu_forward(x)
+    kernels.sum_forward(x)
+    assert len(seen) == 3 and all(count > 1 for count in seen)
+    seen.clear()
+    kernels.gelu_forward(x[:1000])  # below the threshold: serial
+    assert seen == []
+
+
+def test_at_most_get_num_threads_threads_work_on_a_call(monkeypatch):
+    import threading
+    names = set()
+    original = activations._gelu_erf_forward
+
+    def spy(*arguments):
+        names.add(threading.current_thread().name)
+        return original(*arguments)
+
+    monkeypatch.setattr(activations, "_gelu_erf_forward", spy)
+    x = np.ones(1 << 20, np.float32)
+    for n in (1, 2, 3):
+        names.clear()
+        ag.set_num_threads(n)
+        for _ in range(5):
+            kernels.gelu_forward(x)
+        assert 1 <= len(names) <= n and threading.current_thread().name in names
+
+
+def test_split_covers_the_range_with_aligned_bounds():
+    for n in (0, 1, 63, 64, 1000, 1 << 20, (1 << 20) + 7):
+        for parts in (1, 2, 3, 4):
+            bounds = parallel.split(n, parts, 64)
+            assert bounds[0] == 0 and bounds[-1] == n and bounds == sorted(bounds)
+            assert all(b % 64 == 0 for b in bounds[1:-1])
+
+
+# -- same bits on any number of threads ---------------------------------------------------
+ELEMENTWISE = [
+    ("relu", lambda x, g, y: (kernels.relu_forward(x), kernels.relu_backward(g, y))),
+    ("leaky_relu", lambda x, g, y: (kernels.leaky_relu_forward(x, 0.01), kernels.leaky_relu_backward(g, x, 0.01))),
+    ("elu", lambda x, g, y: (kernels.elu_forward(x, 1.0), kernels.elu_backward(g, x, 1.0))),
+    ("sigmoid", lambda x, g, y: (kernels.sigmoid_forward(x), kernels.sigmoid_backward(g, y))),
+    ("tanh", lambda x, g, y: (activations.tanh_forward(x), kernels.tanh_backward(g, y))),
+    ("gelu", lambda x, g, y: (kernels.gelu_forward(x), kernels.gelu_backward(g, x))),
+    ("gelu_tanh", lambda x, g, y: (kernels.gelu_forward(x, "tanh"), kernels.gelu_backward(g, x, "tanh"))),
+    ("softplus", lambda x, g, y: (kernels.softplus_forward(x, 1.0, 20.0), kernels.softplus_backward(g, x, 1.0, 20.0))),
+    ("erf", lambda x, g, y: (kernels.erf(x),)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, run", ELEMENTWISE, ids=[name for name, _ in ELEMENTWISE])
+def test_elementwise_kernels_give_the_same_bits_on_any_number_of_threads(name, run, dtype):
+    rng = np.random.default_rng(1)
+    size = 7 * 56201  # above both grains, not a multiple of the chunk alignment, 7 columns when reshaped
+    x = (rng.standard_normal(size) * 4).astype(dtype)
+    x[:4] = [np.nan, np.inf, -np.inf, -0.0]
+    g = rng.standard_normal(size).astype(dtype)
+    y = np.abs(x)
+    scalar_g = np.broadcast_to(dtype(0.5), x.shape)  # the gradient of sum(): one number
+    results = {}
+    for n in THREAD_COUNTS:
+        ag.set_num_threads(n)
+        results[n] = run(x, g, y) + run(x, scalar_g, y)[1:] + run(x.reshape(-1, 7).T, g.reshape(-1, 7).T,
+                                                                   y.reshape(-1, 7).T)
+    for n in THREAD_COUNTS[1:]:
+        for serial, threaded in zip(results[1], results[n]):
+            np.testing.assert_array_equal(np.ascontiguousarray(threaded).view(np.uint8),
+                                          np.ascontiguousarray(serial).view(np.uint8), err_msg=f"{name}, {n} threads")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3001, 100), (40, 5000), (70000, 3)])
+def test_row_kernels_give_the_same_bits_on_any_number_of_threads(shape, dtype):
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    targets = rng.integers(0, shape[1], shape[0])
+    targets[::7] = -100
+    g = rng.standard_normal(shape[0]).astype(dtype)
+    results = {}
+    for n in THREAD_COUNTS:
+        ag.set_num_threads(n)
+        loss, probs = cross_entropy.cross_entropy_forward(x, targets)
+        results[n] = (rows.softmax_forward(x, 1), rows.log_softmax_forward(x, -1), rows.logsumexp_forward(x, (1,), False),
+                      loss, probs, cross_entropy.cross_entropy_backward(g, probs, targets),
+                      cross_entropy.cross_entropy_backward(dtype(0.25), probs, targets))
+    for n in THREAD_COUNTS[1:]:
+        for serial, threaded in zip(results[1], results[n]):
+            np.testing.assert_array_equal(threaded, serial)
+    loss_twin, _ = reference_loss.cross_entropy_forward(x, targets)
+    np.testing.assert_allclose(results[2][3], loss_twin, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
+
+
+def test_a_bad_target_in_a_later_chunk_names_that_target():
+    ag.set_num_threads(2)
+    x = np.zeros((60000, 4), np.float32)
+    targets = np.zeros(60000, np.int64)
+    targets[50000] = 9
+    with pytest.raises(IndexError, match="target 9 is out of bounds for 4 classes"):
+        cross_entropy.cross_entropy_forward(x, targets)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, axes", [
+    ((1 << 20,), None), (((1 << 20) + 13,), 0), ((1000, 1000), None), ((1000, 1000), 0), ((1000, 1000), 1),
+    ((128, 2048), 0), ((3, 300000), 1), ((6, 500, 300), 1), ((2, 400, 500), (1, 2)),
+])
+def test_sums_give_the_same_bits_on_any_number_of_threads(shape, axes, dtype):
+    """Fixed pieces (reductions.PIECE) whose size does not depend on the thread count: the same
+    result on 1..4 threads, within float64 rounding of the exact sum."""
+    x = np.random.default_rng(3).standard_normal(shape).astype(dtype) + 1
+    results = {}
+    for n in THREAD_COUNTS:
+        ag.set_num_threads(n)
+        results[n] = (reductions.sum_forward(x, axes), reductions.mean_forward(x, axes, True))
+    for n in THREAD_COUNTS[1:]:
+        for serial, threaded in zip(results[1], results[n]):
+            np.testing.assert_array_equal(threaded, serial)
+    exact = np.sum(x.astype(np.float64), axis=axes)
+    np.testing.assert_allclose(results[2][0], exact, rtol=1e-7 if dtype == np.float32 else 1e-13)
+
+
+def test_an_error_in_a_pool_chunk_reaches_the_caller():
+    def kernel(value):
+        if value:
+            raise ValueError("chunk failed")
+        return value
+
+    with pytest.raises(ValueError, match="chunk failed"):
+        parallel.run_chunks(kernel, [(0,), (1,)])
+    assert parallel.run_chunks(kernel, [(0,), (0,), (0,)]) == [0, 0, 0]
+
+
+# -- fork ----------------------------------------------------------------------------------
+def _parallel_gelu_sum():
+    ag.set_num_threads(2)
+    x = np.linspace(-3, 3, 1 << 20, dtype=np.float32)
+    return float(kernels.gelu_forward(x).sum(dtype=np.float64)) + float(kernels.sum_forward(x))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_runs_parallel_kernels():
+    expected = _parallel_gelu_sum()  # the parent's pool now has a thread
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a fresh pool, the same result
+        try:
+            ok = _parallel_gelu_sum() == expected and parallel._pool is not None
+            os.write(write, b"ok" if ok else b"wrong")
+        finally:
+            os._exit(0)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    answer = os.read(read, 16)
+    os.close(read)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and answer == b"ok"
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs the fork start method")
+def test_multiprocessing_fork_workers_run_parallel_kernels():
+    expected = _parallel_gelu_sum()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        assert pool.starmap(_parallel_gelu_sum, [()] * 4, chunksize=1) == [expected] * 4
+
+
+# -- numpy paths until Numba is loaded ------------------------------------------------------
+def test_a_small_training_run_never_loads_numba():
+    """W6's kind of program (an MLP step at batch 128, SGD with momentum) stays in numpy paths:
+    Numba would add ~140 MiB of RSS.  One array of LOAD_NUMBA_AT elements loads it."""
+    script = (
+        "import sys\n"
+        "import autograd_core as ag, nn, optim\n"
+        "model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))\n"
+        "opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)\n"
+        "x, y = ag.randn(128, 784), ag.randint(0, 10, (128,))\n"
+        "for _ in range(3):\n"
+        "    opt.zero_grad(); loss = nn.CrossEntropyLoss()(model(x), y); loss.backward(); opt.step()\n"
+        "print('small', 'numba' in sys.modules)\n"
+        "ag.relu(ag.randn(1 << 17, requires_grad=True)).sum().backward()\n"
+        "print('large', 'numba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True).stdout
+    assert "small False" in out and "large True" in out, out
+
+
+def _numpy_only(monkeypatch):
+    monkeypatch.setattr(kernels, "_numba_loaded", lambda: False)
+    monkeypatch.setattr(updates, "is_loaded", lambda: False)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_relu_backward_is_the_twin_bit_for_bit(dtype):
+    rng = np.random.default_rng(4)
+    g = rng.standard_normal(5000).astype(dtype)
+    y = np.maximum(rng.standard_normal(5000), 0).astype(dtype)
+    g[:6] = [np.inf, np.nan, -np.inf, 1, 2, -0.0]
+    y[:6] = [0, 0, -0.0, np.nan, 3, 1]
+    for gg, yy in ((g, y), (g.reshape(50, 100).T, y.reshape(50, 100).T), (np.broadcast_to(dtype(3), y.shape), y)):
+        expected = reference.relu_backward(gg, yy)
+        got = numpy_paths.relu_backward(gg, yy)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_array_equal(np.ascontiguousarray(got).view(np.uint8), np.ascontiguousarray(expected).view(np.uint8))
+        np.testing.assert_array_equal(got, activations.relu_backward(gg, yy))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 10), (128, 10), (7, 1), (50, 300)])
+def test_numpy_cross_entropy_matches_the_kernel(shape, dtype):
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(shape) * 5).astype(dtype)
+    targets = rng.integers(0, shape[1], shape[0])
+    targets[::3] = -100
+    tolerance = dict(rtol=2e-6, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-15)
+    loss, probs = numpy_paths.cross_entropy_forward(x, targets)
+    kernel_loss, kernel_probs = cross_entropy.cross_entropy_forward(x, targets)
+    assert loss.dtype == probs.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(loss, kernel_loss, **tolerance)
+    np.testing.assert_allclose(probs, kernel_probs, **tolerance)
+    g = rng.standard_normal(shape[0]).astype(dtype)
+    for gg in (g, dtype(0.5)):
+        np.testing.assert_allclose(numpy_paths.cross_entropy_backward(gg, probs, targets),
+                                   cross_entropy.cross_entropy_backward(gg, probs, targets), **tolerance)
+    bad = targets.copy()
+    bad[-1] = shape[1]
+    with pytest.raises(IndexError, match=f"target {shape[1]} is out of bounds for {shape[1]} classes"):
+        numpy_paths.cross_entropy_forward(x, bad)
+
+
+def test_dispatch_takes_numpy_paths_until_numba_is_loaded(monkeypatch):
+    _numpy_only(monkeypatch)
+    calls = []
+    for module, name in ((activations, "relu_forward"), (activations, "relu_backward"), (rows, "softmax_forward"),
+                         (rows, "log_softmax_forward"), (rows, "logsumexp_forward"),
+                         (cross_entropy, "cross_entropy_forward"), (cross_entropy, "cross_entropy_backward"),
+                         (reductions, "sum_forward"), (reductions, "mean_forward")):
+        monkeypatch.setattr(module, name, lambda *a, _name=name, **k: calls.append(_name))
+    x = np.random.default_rng(6).standard_normal((128, 512)).astype(np.float32)
+    targets = np.zeros(128, np.int64)
+    np.testing.assert_array_equal(kernels.relu_forward(x), reference.relu_forward(x))
+    np.testing.assert_array_equal(kernels.relu_backward(x, x), reference.relu_backward(x, x))
+    np.testing.assert_allclose(kernels.softmax_forward(x, 1), reference.softmax_forward(x, 1), rtol=1e-6)
+    np.testing.assert_allclose(kernels.log_softmax_forward(x, 0), reference.log_softmax_forward(x, 0), rtol=1e-6)
+    np.testing.assert_allclose(kernels.logsumexp_forward(x, None, False), reference.logsumexp_forward(x, (0, 1), False))
+    np.testing.assert_allclose(kernels.logsumexp_forward(x, (-1,), True), reference.logsumexp_forward(x, (1,), True))
+    loss, probs = kernels.cross_entropy_forward(x[:, :10], targets)
+    kernels.cross_entropy_backward(loss, probs, targets)
+    np.testing.assert_allclose(kernels.sum_forward(x, 0), np.sum(x, 0), rtol=1e-6)
+    np.testing.assert_allclose(kernels.mean_forward(x), np.mean(x), rtol=1e-6)
+    assert calls == []
+    big = np.ones(kernels.LOAD_NUMBA_AT, np.float32)  # one array this large loads Numba
+    kernels.relu_forward(big)
+    kernels.sum_forward(big)
+    assert calls == ["relu_forward", "sum_forward"]
+
+
+@pytest.mark.parametrize("name, make", [
+    ("axpy_", lambda y, a, b: (y, a, 0.3)), ("scale_add_", lambda y, a, b: (y, 0.9, a, 0.1)),
+    ("addcmul_", lambda y, a, b: (y, a, b, 0.5)), ("addcdiv_", lambda y, a, b: (y, a, np.abs(b) + 1, 0.5)),
+    ("lerp_", lambda y, a, b: (y, a, 0.25)), ("lerp_", lambda y, a, b: (y, a, 0.75)),
+    ("add_scaled", lambda y, a, b: (y, a, 0.3)), ("sgd_momentum_", lambda y, a, b: (y, a, b, 0.01, 0.9, 0.0, False)),
+    ("sgd_momentum_", lambda y, a, b: (y, a, b, 0.01, 0.9, 0.0, True)),
+])
+def test_update_numpy_paths_give_the_kernels_bits(name, make, monkeypatch):
+    rng = np.random.default_rng(7)
+    operands = [rng.standard_normal((300, 70)).astype(np.float32) for _ in range(3)]
+    by_kernel = [o.copy() for o in operands]
+    kernel_result = getattr(updates, name)(*make(*by_kernel))
+    _numpy_only(monkeypatch)
+    by_numpy = [o.copy() for o in operands]
+    numpy_result = getattr(updates, name)(*make(*by_numpy))
+    by_twin = [o.copy() for o in operands]
+    twin_result = getattr(reference_updates, name)(*make(*by_twin))
+    for kernel_array, numpy_array, twin_array in zip(by_kernel, by_numpy, by_twin):
+        np.testing.assert_array_equal(numpy_array, twin_array)
+        np.testing.assert_array_equal(numpy_array, kernel_array)
+    if kernel_result is not None:
+        np.testing.assert_array_equal(numpy_result, kernel_result)
