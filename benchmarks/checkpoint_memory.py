@@ -26,7 +26,11 @@ numpy's allocations as tracemalloc sees them, measured around one step after a w
 ``grads`` in the table); ``max RSS`` is the process's high-water mark.  The defaults (width 512,
 batch 1024) make the activations, not the parameters' gradients, the bulk of the memory, as in the
 networks checkpointing is for.  `--depth`/`--width`/`--batch` override them.
-Times are medians of `--repeats` steps without tracemalloc.  The CPU and load go into the JSON.
+Times are the best of `--repeats` steps without tracemalloc, over `--rounds` rounds in which the
+three ways alternate (on a shared 2-core machine other work inflates single samples; the best
+is the least disturbed), and the CPU time of the process for the same step (``cpu s``: with one
+BLAS thread per worker it is the work done, which other processes on the machine barely change).
+The CPU and load go into the JSON.
 """
 import argparse
 import json
@@ -47,6 +51,8 @@ WAYS = ("none", "each-layer", "sqrt-segments")
 MIB = 2 ** 20
 
 
+# One BLAS thread per worker: the CPU time is then the work of one step, and the 2 cores are not oversubscribed.
+WORKER_ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
 BLOCKS = {"linear-relu": (32, 512, 1024), "mlp4x": (16, 256, 1024)}  # depth, width, batch
 
 
@@ -90,12 +96,13 @@ def _worker(way, block, depth, width, batch, repeats):
     out, loss = step()  # warm-up: kernels compiled, caches filled
     loss.backward()
     del out, loss
-    times = []
+    times, cpu_times = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         out, loss = step()
         loss.backward()
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
         del out, loss
     model.zero_grad()
     tracemalloc.start()
@@ -109,29 +116,39 @@ def _worker(way, block, depth, width, batch, repeats):
     return {"block": block, "way": way, "segments": segments if way == "sqrt-segments" else (depth if way == "each-layer" else 0),
             "kept_mib": kept / MIB, "peak_mib": peak / MIB, "grads_mib": grads / MIB,
             "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "median_s": statistics.median(times), "times_s": times, "loss": float(loss.item())}
+            "best_s": min(times), "median_s": statistics.median(times), "times_s": times,
+            "cpu_s": min(cpu_times), "cpu_times_s": cpu_times, "loss": float(loss.item())}
 
 
-def _run_block(block, depth, width, batch, repeats):
+def _run_block(block, depth, width, batch, repeats, rounds):
     """The three ways for one kind of block, each in its own process; prints the table, answers the rows."""
     print(f"\n{block}: {depth} blocks, width {width}, batch {batch}, float32 "
           f"(one width-{width} activation {batch * width * 4 / MIB:.1f} MiB)")
+    runs = {way: [] for way in WAYS}
+    for _ in range(rounds):  # the ways alternate, so a busy spell of the machine hits all of them
+        for way in WAYS:
+            command = [sys.executable, os.path.abspath(__file__), "--worker", way, "--block", block, "--depth",
+                       str(depth), "--width", str(width), "--batch", str(batch), "--repeats", str(repeats)]
+            done = subprocess.run(command, check=True, capture_output=True, text=True, env=WORKER_ENV)
+            runs[way].append(json.loads(done.stdout.strip().splitlines()[-1]))
     print(f"{'way':14s} {'segments':>8s} {'kept MiB':>9s} {'peak MiB':>9s} {'grads MiB':>9s} {'max RSS':>8s} "
-          f"{'time s':>7s}")
+          f"{'best s':>7s} {'cpu s':>6s}")
     rows = []
     for way in WAYS:
-        command = [sys.executable, os.path.abspath(__file__), "--worker", way, "--block", block, "--depth", str(depth),
-                   "--width", str(width), "--batch", str(batch), "--repeats", str(repeats)]
-        done = subprocess.run(command, check=True, capture_output=True, text=True)
-        row = json.loads(done.stdout.strip().splitlines()[-1])
-        row.update(depth=depth, width=width, batch=batch)
+        row = dict(runs[way][0], depth=depth, width=width, batch=batch)
+        row["times_s"] = [t for run in runs[way] for t in run["times_s"]]
+        row["best_s"], row["median_s"] = min(row["times_s"]), statistics.median(row["times_s"])
+        row["cpu_times_s"] = [t for run in runs[way] for t in run["cpu_times_s"]]
+        row["cpu_s"] = min(row["cpu_times_s"])
+        row["peak_mib_per_round"] = [run["peak_mib"] for run in runs[way]]
         rows.append(row)
         print(f"{way:14s} {row['segments']:8d} {row['kept_mib']:9.1f} {row['peak_mib']:9.1f} {row['grads_mib']:9.1f} "
-              f"{row['max_rss_mib']:8.0f} {row['median_s']:7.3f}", flush=True)
+              f"{row['max_rss_mib']:8.0f} {row['best_s']:7.3f} {row['cpu_s']:6.3f}", flush=True)
     base = rows[0]
     for row in rows[1:]:
         print(f"  {row['way']}: kept {base['kept_mib'] / max(row['kept_mib'], 1e-9):.2f}x less, peak "
-              f"{base['peak_mib'] / max(row['peak_mib'], 1e-9):.2f}x less, time {row['median_s'] / base['median_s']:.2f}x")
+              f"{base['peak_mib'] / max(row['peak_mib'], 1e-9):.2f}x less, time {row['best_s'] / base['best_s']:.2f}x, "
+              f"cpu time {row['cpu_s'] / base['cpu_s']:.2f}x")
     return rows
 
 
@@ -143,6 +160,7 @@ def main(argv=None):
     parser.add_argument("--width", type=int)
     parser.add_argument("--batch", type=int)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--out", default=RESULTS)
     parser.add_argument("--worker", choices=WAYS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -153,10 +171,11 @@ def main(argv=None):
     rows = []
     for block in (BLOCKS if args.block == "both" else (args.block,)):
         depth, width, batch = (BLOCKS[block][0] // 4, 64, 64) if args.quick else BLOCKS[block]
-        repeats = 1 if args.quick else args.repeats
-        rows += _run_block(block, args.depth or depth, args.width or width, args.batch or batch, repeats)
+        repeats, rounds = (1, 1) if args.quick else (args.repeats, args.rounds)
+        rows += _run_block(block, args.depth or depth, args.width or width, args.batch or batch, repeats, rounds)
     same_loss = all(len({row["loss"] for row in rows if row["block"] == block}) == 1 for block in BLOCKS)
-    result = {"dtype": "float32", "repeats": 1 if args.quick else args.repeats, "same_loss_every_way": same_loss,
+    result = {"dtype": "float32", "repeats": 1 if args.quick else args.repeats,
+              "rounds": 1 if args.quick else args.rounds, "same_loss_every_way": same_loss,
               "machine": machine_info(), "load_average": {"start": load_before, "end": os.getloadavg()},
               "rows": rows}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
