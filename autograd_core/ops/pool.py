@@ -117,6 +117,12 @@ class MaxPool(Op):
     def backward(ctx, g):
         return ctx.xp.call(MaxPoolScatter, g, index=_flat_index(ctx), shape=ctx.input_shape, disjoint=ctx.disjoint)
 
+    @staticmethod
+    def jvp(ctx, t):
+        # The tangent at each window's maximum.
+        return MaxPoolGather.apply(t, index=_flat_index(ctx.forward_ctx), shape=ctx.output.shape,
+                                   disjoint=ctx.disjoint)
+
 
 def max_pool_kernel(x, shape):
     """(the window maxima, where each is in its (N, C) plane): one pass of kernels/convolution.py's loop."""
