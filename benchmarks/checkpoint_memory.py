@@ -113,7 +113,8 @@ def _worker(way, block, depth, width, batch, repeats):
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
     grads = sum(p.grad.numpy().nbytes for p in model.parameters())
-    return {"block": block, "way": way, "segments": segments if way == "sqrt-segments" else (depth if way == "each-layer" else 0),
+    used_segments = {"none": 0, "each-layer": depth, "sqrt-segments": segments}[way]
+    return {"block": block, "way": way, "segments": used_segments,
             "kept_mib": kept / MIB, "peak_mib": peak / MIB, "grads_mib": grads / MIB,
             "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "best_s": min(times), "median_s": statistics.median(times), "times_s": times,
