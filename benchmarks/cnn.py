@@ -29,13 +29,13 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
 sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
@@ -143,25 +143,14 @@ def numpy_simd():
 
 
 def machine():
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), model)
-    except OSError:
-        pass
-    import numba
+    """benchmarks/report.py's machine description, numpy's SIMD level and torch's thread count."""
     import torch
 
-    info = {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
-            "numpy": np.__version__, "numba": numba.__version__, "torch": torch.__version__,
-            "numpy_simd": numpy_simd(), "torch_threads": torch.get_num_threads()}
-    try:
-        from threadpoolctl import threadpool_info
+    from report import machine_info
 
-        info["blas"] = [{k: b.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
-                        for b in threadpool_info()]
-    except ImportError:
-        info["blas"] = []
+    info = machine_info()
+    info.update({name: info["versions"].get(name) for name in ("numpy", "numba", "torch")})
+    info.update({"numpy_simd": numpy_simd(), "torch_threads": torch.get_num_threads()})
     return info
 
 
@@ -174,11 +163,11 @@ def make_steps(library, cases):
     return steps
 
 
-def worker(library, quick):
+def worker(library, quick, threads=2):
     """Answer 'calibrate I TARGET' and 'time I NUMBER' lines on stdin with a number on stdout."""
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     cases = _cases(quick)
     steps = make_steps(library, cases)
     for step in steps.values():  # warm up (Numba compiles, caches fill)
@@ -197,11 +186,13 @@ def worker(library, quick):
 
 
 class Worker:
-    def __init__(self, library, quick):
+    def __init__(self, library, quick, threads=2):
         import subprocess
 
-        command = [sys.executable, os.path.abspath(__file__), "--worker", library] + (["--quick"] if quick else [])
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        command = [sys.executable, os.path.abspath(__file__), "--worker", library, "--threads", str(threads)] + (
+            ["--quick"] if quick else [])
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))  # ours' GEMMs; torch: set_num_threads
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
         assert self.process.stdout.readline().strip() == "ready"
 
     def ask(self, *words):
@@ -225,17 +216,19 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="3 rounds of short timings, batches 1 and 32")
     parser.add_argument("--out", default=None, help="JSON path (default benchmarks/results/cnn.json; "
                                                     "--quick writes none unless given)")
+    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads and ours' "
+                                                                   "OPENBLAS_NUM_THREADS (default 2)")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        return worker(args.worker, args.quick)
+        return worker(args.worker, args.quick, args.threads)
     cases = _cases(args.quick)
     rounds = 3 if args.quick else args.rounds
     target = 0.02 if args.quick else args.target
     load_start = os.getloadavg()
     for model, batch in cases:  # the same computation in both, checked here (nothing is timed in this process)
         make_case(model, batch)[2]()
-    workers = {library: Worker(library, args.quick) for library in ("ours", "torch")}
+    workers = {library: Worker(library, args.quick, args.threads) for library in ("ours", "torch")}
     numbers = {(library, i): int(w.ask("calibrate", i, target)) for library, w in workers.items()
                for i in range(len(cases))}
     times = {case: {"ours": [], "torch": []} for case in cases}
@@ -254,9 +247,10 @@ def main(argv=None):
                         "times_s": per_library})
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     document = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                "machine": machine(), "rounds": rounds, "target_s": target,
+                "command": "python benchmarks/cnn.py " + " ".join(sys.argv[1:] if argv is None else argv),
+                "machine": machine(), "threads": args.threads, "rounds": rounds, "target_s": target,
                 "load_average": {"start": load_start, "end": os.getloadavg()}, "cases": results}
     print(markdown(document))
     out = args.out or (None if args.quick else os.path.join(HERE, "results", "cnn.json"))

@@ -121,7 +121,7 @@ def build(library, model, batch, input_size, kind):
 
 
 # -- worker process ------------------------------------------------------------------------
-def worker(library):
+def worker(library, threads=2):
     """Serve JSON-line requests on stdin: setup a case (check + calibrate), time it."""
     reply_stream = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # the libraries' own prints must not reach the protocol
@@ -132,7 +132,7 @@ def worker(library):
     if library == "torch":
         import torch
 
-        torch.set_num_threads(2)
+        torch.set_num_threads(threads)
     steady_allocator()
     cases = {}
 
@@ -170,11 +170,12 @@ def worker(library):
 
 
 class Worker:
-    def __init__(self, library, blas_threads):
+    def __init__(self, library, blas_threads, threads=2):
         env = dict(os.environ)
         if library == "ours" and blas_threads:
             env["OPENBLAS_NUM_THREADS"] = str(blas_threads)
-        self.process = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", library],
+        self.process = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", library,
+                                         "--threads", str(threads)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
         hello = json.loads(self.process.stdout.readline())
         assert hello["ok"], hello
@@ -190,16 +191,6 @@ class Worker:
 
 
 # -- machine description ---------------------------------------------------------------------
-def numpy_simd():
-    """numpy's compiled-in SIMD baseline and the dispatch targets this CPU supports."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
-    except ImportError:
-        from numpy.core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
-    return {"baseline": list(__cpu_baseline__),
-            "dispatch_supported": [name for name in __cpu_dispatch__ if __cpu_features__.get(name)]}
-
-
 def agree(ours_path, torch_path):
     """None if the two checks agree (same names, max|a - b| <= 1e-3 max|b|), else what differs."""
     import numpy as np
@@ -224,22 +215,28 @@ def main(argv=None):
     parser.add_argument("--input-size", type=int, default=1)
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--kinds", default=",".join(KINDS))
-    parser.add_argument("--ours-blas-threads", type=int, default=0, help="OPENBLAS_NUM_THREADS for ours (0: default)")
+    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads, and ours' "
+                                                                   "OPENBLAS_NUM_THREADS unless given below")
+    parser.add_argument("--ours-blas-threads", type=int, default=0, help="OPENBLAS_NUM_THREADS for ours "
+                                                                         "(0: --threads)")
     parser.add_argument("--quick", action="store_true", help="smoke test: 2 rounds, short timings, "
                                                              "no JSON unless --output is given")
     parser.add_argument("--output", default=None, help="JSON path (default benchmarks/results/rnn.json)")
     args = parser.parse_args(argv)
     if args.worker:
-        return worker(args.worker)
+        return worker(args.worker, args.threads)
     if args.quick:
         args.rounds, args.target, args.batches = 2, 0.01, "32"
+    from cnn import numpy_simd
     from report import machine_info
 
     batches = [int(b) for b in args.batches.split(",")]
     cases = [(m, b, k) for m in args.models.split(",") for b in batches for k in args.kinds.split(",")]
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     load_start = os.getloadavg()
-    workers = {"ours": Worker("ours", args.ours_blas_threads), "torch": Worker("torch", 0)}
+    args.ours_blas_threads = args.ours_blas_threads or args.threads
+    workers = {"ours": Worker("ours", args.ours_blas_threads, args.threads),
+               "torch": Worker("torch", 0, args.threads)}
     results = {}
     scratch = os.path.join("/tmp", f"rnn_bench_{os.getpid()}")
     os.makedirs(scratch, exist_ok=True)
@@ -283,7 +280,7 @@ def main(argv=None):
         "command": "python benchmarks/rnn.py " + " ".join(sys.argv[1:]), "started": started,
         "machine": machine, "load_average_at_start": load_start, "load_average_at_end": os.getloadavg(),
         "rounds": args.rounds, "hidden_size": HIDDEN, "sequence_length": STEPS, "input_size": args.input_size,
-        "ours_blas_threads": args.ours_blas_threads or "default", "cases": results,
+        "ours_blas_threads": args.ours_blas_threads, "torch_threads": args.threads, "cases": results,
     }
     table = markdown(document)
     print(table)
@@ -306,7 +303,8 @@ def markdown(document):
     lines = [
         f"Machine: {machine['cpu']}, {machine['cores']} cores; numpy SIMD baseline {'+'.join(simd['baseline'])}, "
         f"dispatch {'+'.join(simd['dispatch_supported']) or 'none'}; numpy BLAS: {blas}; "
-        f"ours' OpenBLAS threads: {document['ours_blas_threads']}; torch 2 threads.  ",
+        f"ours' OpenBLAS threads: {document['ours_blas_threads']}; torch {document.get('torch_threads', 2)} "
+        "threads.  ",
         f"Load average start -> end: {load(document['load_average_at_start'])} -> "
         f"{load(document['load_average_at_end'])}; median of {document['rounds']} interleaved rounds.",
         "",

@@ -14,6 +14,7 @@ reset gate:
           z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
           n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
           h' = (1 - z) * n + z * h        (computed as n + z * (h - n))
+  (each step: one matmul with W_hh, then the gates as one op of autograd_core/ops/recurrent.py)
   LSTM:   i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of (W_ih x + b_ih + W_hh h + b_hh)
           c' = f * c + i * g,   h' = o * tanh(c')
 
@@ -22,6 +23,7 @@ The weights are stacked as torch stacks them: GRU rows (r, z, n), LSTM rows (i, 
 import math
 
 import autograd_core as ag
+from autograd_core.ops.recurrent import gru_cell_update, lstm_cell_output, lstm_cell_state  # fused gate ops
 
 from . import init
 from .module import Module
@@ -53,12 +55,12 @@ def project_inputs(mode, x, weight_ih, bias_ih, bias_hh, hidden_size):
 
 
 def hidden_weights(mode, weight_hh, bias_hh, hidden_size):
-    """What each step needs of W_hh and b_hh: GRU splits W_hh into its (r, z) and n rows."""
+    """What each step needs of W_hh and b_hh: the GRU's product with W_hh adds only b_hn
+    (b_hr and b_hz are folded into the input projection), as the bias [0, 0, b_hn]."""
     if mode != "GRU":
         return (weight_hh,)
-    weight_hh_rz, weight_hh_n = ag.split(weight_hh, [2 * hidden_size, hidden_size], dim=0)
-    bias_hh_n = None if bias_hh is None else bias_hh[2 * hidden_size:]
-    return weight_hh_rz, weight_hh_n, bias_hh_n
+    bias = None if bias_hh is None else ag.pad(bias_hh[2 * hidden_size:], (2 * hidden_size, 0))
+    return weight_hh, bias
 
 
 def elman_step(projected, h, weight_hh, nonlinearity):
@@ -67,18 +69,17 @@ def elman_step(projected, h, weight_hh, nonlinearity):
     return ag.tanh(pre_activation) if nonlinearity == "tanh" else ag.relu(pre_activation)
 
 
-def gru_step(projected_rz, projected_n, h, weight_hh_rz, weight_hh_n, bias_hh_n):
-    """torch's GRU step (r, z, n), from the step's slices of `project_inputs`."""
-    reset, update = ag.chunk(ag.sigmoid(ag.linear(h, weight_hh_rz, projected_rz)), 2, dim=-1)
-    candidate = ag.tanh(projected_n + reset * ag.linear(h, weight_hh_n, bias_hh_n))
-    return candidate + update * (h - candidate)
+def gru_step(projected_rz, projected_n, h, weight_hh, bias_hh):
+    """torch's GRU step (r, z, n), from the step's slices of `project_inputs` and `hidden_weights`:
+    one matmul with W_hh, then the gates as one op (autograd_core/ops/recurrent.py)."""
+    return gru_cell_update(projected_rz, projected_n, ag.linear(h, weight_hh, bias_hh), h)
 
 
 def lstm_step(projected, h, c, weight_hh):
-    """torch's LSTM step (i, f, g, o); returns (h', c')."""
-    input_gate, forget_gate, cell_gate, output_gate = ag.chunk(ag.linear(h, weight_hh, projected), 4, dim=-1)
-    c = ag.sigmoid(forget_gate) * c + ag.sigmoid(input_gate) * ag.tanh(cell_gate)
-    return ag.sigmoid(output_gate) * ag.tanh(c), c
+    """torch's LSTM step (i, f, g, o); returns (h', c'): one matmul, then c' and h' as one op each."""
+    gates = ag.linear(h, weight_hh, projected)
+    c = lstm_cell_state(gates, c)
+    return lstm_cell_output(gates, c), c
 
 
 def check_sizes(name, what, value):

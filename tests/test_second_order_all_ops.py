@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import autograd_core as ag
+from autograd_core.ops import recurrent
 import nn.functional as F
 
 rng = np.random.default_rng(7)
@@ -66,6 +67,10 @@ CASES = {
     # pooling (max pooling: through its selection)
     "max_pool1d": (lambda x: ag.max_pool1d(x * x, 3, 2, 1) ** 2, lambda: (signed(2, 2, 7),)),
     "max_pool2d": (lambda x: ag.max_pool2d(x * x, 2) ** 2, lambda: (signed(1, 2, 4, 4),)),
+    # the fused gate ops of nn.GRU/LSTM (their cells' gradgradchecks are in tests/nn/test_rnn.py)
+    "gru_cell_update": (recurrent.gru_cell_update, lambda: (signed(2, 6), signed(2, 3), signed(2, 9), signed(2, 3))),
+    "lstm_cell_state": (recurrent.lstm_cell_state, lambda: (signed(2, 8), signed(2, 2))),
+    "lstm_cell_output": (recurrent.lstm_cell_output, lambda: (signed(2, 8), signed(2, 2))),
     "avg_pool1d": (lambda x: ag.avg_pool1d(x * x, 3, 2, 1, count_include_pad=False), lambda: (signed(2, 2, 7),)),
     "avg_pool2d": (lambda x: F.avg_pool2d(x * x, 2, ceil_mode=True), lambda: (signed(1, 2, 5, 5),)),
     "adaptive_avg_pool1d": (lambda x: ag.adaptive_avg_pool1d(x * x, 3), lambda: (signed(2, 2, 7),)),

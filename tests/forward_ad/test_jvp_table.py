@@ -17,6 +17,7 @@ import nn.functional as F
 from autograd_core import forward_ad_state
 from autograd_core.autograd import functional
 from autograd_core.ops.op import Op
+from autograd_core.ops import recurrent
 
 rng = np.random.default_rng(11)
 
@@ -176,6 +177,13 @@ CASES = {
     "conv2d": (lambda x, w: ag.conv2d(x, w, padding=(1, 0), dilation=(1, 2), groups=2),
                [[s(1, 4, 4, 5), s(2, 2, 2, 2)]]),
     "conv1d_gradients": (gradient_of(lambda x, w: ag.conv1d(x, w, padding=1)), [[s(1, 2, 5), s(2, 2, 3)]]),
+    # the fused GRU/LSTM gate ops of nn's recurrent layers (autograd_core/ops/recurrent.py)
+    "gru_cell_update": (lambda prz, pn, hh, h: recurrent.gru_cell_update(prz, pn, hh, h),
+                        [[s(2, 6), s(2, 3), s(2, 9), s(2, 3)]]),
+    "lstm_cell_state": (lambda gates, c: recurrent.lstm_cell_state(gates, c), [[s(2, 8), s(2, 2)]]),
+    "lstm_cell_output": (lambda gates, c: recurrent.lstm_cell_output(gates, c), [[s(2, 8), s(2, 2)]]),
+    "lstm_cell_gradients": (gradient_of(lambda gates, c: recurrent.lstm_cell_output(gates, recurrent.lstm_cell_state(
+        gates, c))), [[s(2, 8), s(2, 2)]]),
     "max_pool1d": (lambda x: ag.max_pool1d(x, 3, 2, 1), [[s(2, 2, 7)]]),
     "max_pool2d": (lambda x: ag.max_pool2d(x, 2), [[s(1, 2, 4, 4)]]),
     "max_pool_gradient": (gradient_of(lambda x: ag.max_pool1d(x, 3, 1)), [[s(1, 1, 6)]]),
