@@ -187,3 +187,12 @@ def test_inputs_that_already_require_grad_get_no_grad_and_the_caller_graph_is_un
     F.hessian(lambda v: (v ** 3).sum(), x)
     F.vjp(lambda v: v.exp(), x, _t(np.ones(3)))
     assert x.grad is None
+
+
+def test_zero_element_inputs_and_outputs_give_empty_blocks():
+    empty = F.jacobian(lambda v: v * 2, _t(np.zeros(0)))
+    assert empty.shape == (0, 0)
+    to_scalar = F.jacobian(lambda v: v.sum(), _t(np.zeros(0)))
+    assert to_scalar.shape == (0,)
+    forward = F.jacobian(lambda v: v * 2, _t(np.zeros(0)), vectorize=True, strategy="forward-mode")
+    assert forward.shape == (0, 0)
