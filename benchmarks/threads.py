@@ -59,7 +59,13 @@ def interleaved(functions, repeats, number):
 
 
 def threads_setter(n):
-    return lambda: ag.set_num_threads(n)
+    """Set n threads; None: the default (no set_num_threads call: the cores other processes leave idle)."""
+    def setter():
+        if n is None:
+            parallel._num_threads = None
+        else:
+            ag.set_num_threads(n)
+    return setter
 
 
 def elementwise_cases(size, rng):
@@ -101,11 +107,14 @@ def part_kernels(threads, repeats):
     cases = {**elementwise_cases(1 << 20, rng), **row_cases(1024, 1024, rng)}
     table = {}
     for name, run in cases.items():
-        times = interleaved({"serial": (threads_setter(1), run), "parallel": (threads_setter(threads), run)},
-                            repeats, 10)
-        table[name] = {**times, "ratio": times["parallel"] / times["serial"]}
+        times = interleaved({"serial": (threads_setter(1), run), "parallel": (threads_setter(threads), run),
+                             "default": (threads_setter(None), run)}, repeats, 10)
+        table[name] = {**times, "ratio": times["parallel"] / times["serial"],
+                       "default_ratio": times["default"] / times["serial"]}
         print(f"{name:20s} serial {times['serial'] * 1e3:8.3f} ms  {threads} threads "
-              f"{times['parallel'] * 1e3:8.3f} ms  ratio {table[name]['ratio']:.2f}", flush=True)
+              f"{times['parallel'] * 1e3:8.3f} ms  ratio {table[name]['ratio']:.2f}  default "
+              f"({parallel.threads_for_a_call()} now) {times['default'] * 1e3:8.3f} ms  ratio "
+              f"{table[name]['default_ratio']:.2f}", flush=True)
     return table
 
 

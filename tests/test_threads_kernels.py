@@ -98,6 +98,25 @@ def test_at_most_get_num_threads_threads_work_on_a_call(monkeypatch):
         assert 1 <= len(names) <= n and threading.current_thread().name in names
 
 
+@pytest.mark.parametrize("others_busy, expected", [(0.0, 4), (1.0, 3), (2.6, 1), (7.0, 1)])
+def test_by_default_cores_that_other_processes_keep_busy_are_left_to_them(others_busy, expected, monkeypatch):
+    """No set_num_threads call: the threads are the cores less what other processes used over the
+    last second (from /proc/stat, less this process's own CPU time)."""
+    monkeypatch.setattr(parallel, "_available_threads_cached", lambda: 4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    samples = iter([(0.0, 0, 0, 0.0), (2.0, 800, int(800 * (1 - (others_busy + 0.5) / 4)), 1.0)])
+    monkeypatch.setattr(parallel, "_cpu_sample", lambda: next(samples))
+    monkeypatch.setattr(parallel, "_sample", None)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.0, 1.0, 1.0))
+    parallel._num_threads = None
+    assert parallel.threads_for_a_call() == 4  # first call: load average 1.0, this process's own
+    monkeypatch.setattr(parallel, "_sample", (-5.0,) + parallel._sample[1:])  # a second later
+    assert parallel.threads_for_a_call() == expected  # this process used 0.5 core of the busy ones
+    ag.set_num_threads(3)
+    assert parallel.threads_for_a_call() == 3  # a setting the user made is used as made
+    assert ag.get_num_threads() == 3
+
+
 def test_split_covers_the_range_with_aligned_bounds():
     for n in (0, 1, 63, 64, 1000, 1 << 20, (1 << 20) + 7):
         for parts in (1, 2, 3, 4):
@@ -124,7 +143,7 @@ ELEMENTWISE = [
 @pytest.mark.parametrize("name, run", ELEMENTWISE, ids=[name for name, _ in ELEMENTWISE])
 def test_elementwise_kernels_give_the_same_bits_on_any_number_of_threads(name, run, dtype):
     rng = np.random.default_rng(1)
-    size = 7 * 56201  # above both grains, not a multiple of the chunk alignment, 7 columns when reshaped
+    size = 7 * 160001  # above both grains, not a multiple of the chunk alignment, 7 columns when reshaped
     x = (rng.standard_normal(size) * 4).astype(dtype)
     x[:4] = [np.nan, np.inf, -np.inf, -0.0]
     g = rng.standard_normal(size).astype(dtype)
@@ -174,8 +193,8 @@ def test_a_bad_target_in_a_later_chunk_names_that_target():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape, axes", [
-    ((1 << 20,), None), (((1 << 20) + 13,), 0), ((1000, 1000), None), ((1000, 1000), 0), ((1000, 1000), 1),
-    ((128, 2048), 0), ((3, 300000), 1), ((6, 500, 300), 1), ((2, 400, 500), (1, 2)),
+    ((1 << 20,), None), (((1 << 20) + 13,), 0), ((1100, 1000), None), ((1100, 1000), 0), ((1100, 1000), 1),
+    ((128, 8200), 0), ((3, 400000), 1), ((6, 500, 400), 1), ((2, 600, 1000), (1, 2)),
 ])
 def test_sums_give_the_same_bits_on_any_number_of_threads(shape, axes, dtype):
     """Fixed pieces (reductions.PIECE) whose size does not depend on the thread count: the same

@@ -32,10 +32,12 @@ _FLOATS = (_F32, _F64)
 # error_model="numpy": division by zero gives inf/nan as in numpy instead of a Python
 # exception check in the loop (which would also stop it from vectorizing).
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
-# Chunk sizes (elements) below which a kernel is not worth another thread: a chunk must pay for
-# waking a pool thread (~10-30 us).  Measured with benchmarks/threads.py (see there).
-_CHEAP = 1 << 17  # one compare or multiply per element: memory-bound
-_COSTLY = 1 << 13  # an exp, expm1, erf or tanh per element
+# Chunk sizes (elements) below which a kernel is not worth another thread: a chunk should hold
+# >= ~50 us of serial work to pay for waking a pool thread and claiming the chunk.  From the
+# serial costs measured here (AMD EPYC, 2**20 float32: relu backward ~0.2 ms, gelu fwd+bwd ~1.4 ms;
+# benchmarks/threads.py): 2**18 elements of a compare or multiply, 2**16 of an exp-family loop.
+_CHEAP = 1 << 18  # one compare or multiply per element: memory-bound
+_COSTLY = 1 << 16  # an exp, expm1, erf or tanh per element
 
 
 def element(values, i):

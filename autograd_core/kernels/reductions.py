@@ -65,11 +65,12 @@ def _sum_columns(out, x, scale, first, last):
             out[o, k] = total[k - first] * scale
 
 
-# Parallel sums (parallel.py).  A chunk must hold GRAIN elements to pay for a pool thread.  Rows
+# Parallel sums (parallel.py).  A chunk must hold GRAIN elements (~0.08 ns each here: ~40 us) to
+# pay for a pool thread.  Rows
 # and columns are independent sums, so chunking them changes no bit.  One long row (sum() or
 # mean() of everything) is summed as fixed PIECE-element pieces whose float64 partial sums are
 # then added in order: the pieces do not depend on the thread count, so neither does the result.
-GRAIN = 1 << 17
+GRAIN = 1 << 19
 PIECE = 1 << 16
 
 

@@ -114,9 +114,10 @@ def _logsumexp_rows(out, x):
         out[r] = math.log(_exp_sum(row, peak, scratch)) + peak  # one rounding, at the store
 
 
-# Rows per chunk: at least ROW_GRAIN elements (an exp each) for a chunk to pay for a pool thread
-# (benchmarks/threads.py).  Each row is computed as the serial loop computes it: same bits.
-ROW_GRAIN = 1 << 14
+# Rows per chunk: at least ROW_GRAIN elements (an exp each, ~0.8 ns here: ~50 us) for a chunk to
+# pay for a pool thread (see activations._COSTLY).  Each row is computed as the serial loop
+# computes it: same bits on any number of threads.
+ROW_GRAIN = 1 << 16
 
 
 def run_rows(kernel, out, operands, classes):
