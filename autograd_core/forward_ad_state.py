@@ -19,6 +19,7 @@ import weakref
 
 import numpy as np
 
+from . import graph
 from .graph import namespace
 from .tensor import Tensor, make_tensor
 
@@ -47,7 +48,10 @@ def tangent_of(tensor):
 
 def set_tangent(tensor, tangent):
     """Register `tangent` (a Tensor of tensor's shape and dtype) for `tensor`'s values."""
-    array = tensor._data
+    _register(tensor._data, tangent)
+
+
+def _register(array, tangent):
     key = id(array)
 
     def forget(reference, key=key):
@@ -57,6 +61,16 @@ def set_tangent(tensor, tangent):
             del _tangents[key]
 
     _tangents[key] = (weakref.ref(array, forget), tangent)
+
+
+def _follow_tangent(array, handle):
+    """The tape's hook (`graph.follow_tangent`): `handle` wraps a copy of the saved `array`."""
+    entry = _tangents.get(id(array))
+    if entry is not None:
+        set_tangent(handle, fit(entry[1], handle))
+
+
+graph.follow_tangent = _follow_tangent
 
 
 def drop_tangents():
@@ -95,8 +109,9 @@ class JvpContext:
         return getattr(self.forward_ctx, name)
 
 
-def propagate(op, forward_ctx, inputs, result, params):
-    """Give `result` the tangent ``sum_i J_i t_i`` when an input of `op` has a tangent."""
+def propagate(op, forward_ctx, inputs, arrays, result, params):
+    """Give `result` the tangent ``sum_i J_i t_i`` when an input of `op` has a tangent
+    (`arrays`: the inputs as forward saw them, maybe dtype-cast copies)."""
     tangents = None
     for position, value in enumerate(inputs):
         if isinstance(value, Tensor):
@@ -112,6 +127,12 @@ def propagate(op, forward_ctx, inputs, result, params):
         raise missing_rule(op.name or op.__name__.lower())
     tangent = run_rule(rule, JvpContext(op, forward_ctx, inputs, result, params), tangents)
     set_tangent(result, fit(tangent, result))
+    for position, input_tangent in enumerate(tangents):
+        array = arrays[position]
+        if input_tangent is not None and array is not inputs[position]._data:
+            # Forward saw a dtype-cast copy, which the node may save: it carries the tangent too,
+            # so that a create_graph backward through the saved copy passes it on.
+            _register(array, fit(input_tangent, make_tensor(array)))
 
 
 def run_rule(rule, ctx, tangents):

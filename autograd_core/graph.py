@@ -82,6 +82,12 @@ def use_namespaces(array_namespace, tensor_namespace):
     _namespaces[True] = tensor_namespace
 
 
+#: Forward mode's hook, set by `forward_ad_state` when it is imported (the tape imports no
+#: higher layer): ``follow_tangent(saved_array, handle)`` gives a handle built on a copy of a saved
+#: array (the dtype-cast case of `Node._saved_as_tensor`) that array's tangent.
+follow_tangent = None
+
+
 def namespace(create_graph):
     """The ``xp`` a VJP runs in: numpy arrays in a plain backward, Tensors under create_graph."""
     return _namespaces[create_graph]
@@ -153,6 +159,8 @@ class Node:
         cast = value.dtype != dtype
         if target.__class__ is Node:
             handle = make_tensor(value.astype(dtype) if cast else value, target, output_index=index)
+            if cast and follow_tangent is not None:
+                follow_tangent(value, handle)  # forward mode: the new array stands for values with a tangent
         else:
             handle = target  # the leaf itself
         return self.xp.astype(handle, value.dtype) if cast else handle

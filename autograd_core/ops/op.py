@@ -126,7 +126,7 @@ class Op:
             if base is not None:
                 result._view_info = ViewInfo(base, cls, ctx, params, base._version[0])
             if _forward.active:
-                forward_ad_state.propagate(cls, ctx, inputs, result, params)
+                forward_ad_state.propagate(cls, ctx, inputs, arrays, result, params)
             return result
         if ctx.saved_arrays is not None:
             ctx.saved = _saved_sources(ctx, inputs, arrays, out)
@@ -139,7 +139,7 @@ class Op:
             counter = result._version
             ctx.saved_versions = ((counter, counter[0], OUTPUT),) + (ctx.saved_versions or ())
         if _forward.active:
-            forward_ad_state.propagate(cls, ctx, inputs, result, params)
+            forward_ad_state.propagate(cls, ctx, inputs, arrays, result, params)
         return result
 
     @classmethod

@@ -280,3 +280,19 @@ def test_forward_mode_jacobian_equals_reverse_mode():
     for rows_f, rows_r in zip(forward, reverse):
         for a, b in zip(rows_f, rows_r):
             np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_forward_over_reverse_through_type_promotion():
+    """A float32 dual times a float64 tensor: the node saves a float64 copy of the dual, and the
+    tangent follows that copy into the create_graph backward."""
+    x = ag.tensor(np.array([0.5, -1.0, 2.0], dtype=np.float32), requires_grad=True)
+    y = randn(3, requires_grad=True)
+    v = ag.tensor(np.array([1.0, 2.0, 3.0], dtype=np.float32))
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(x, v)
+        loss = ((dual * 1.0).exp() * y * y).sum()
+        grad_x, grad_y = ag.grad(loss, (dual, y), create_graph=True)
+        tangent_x, tangent_y = (fwAD.unpack_dual(g).tangent.detach().numpy() for g in (grad_x, grad_y))
+    xs, ys, vs = x.detach().numpy().astype(np.float64), y.detach().numpy(), v.numpy().astype(np.float64)
+    np.testing.assert_allclose(tangent_y, 2 * ys * np.exp(xs) * vs, rtol=1e-6)  # d/dx (2 y e^x) v
+    np.testing.assert_allclose(tangent_x, ys * ys * np.exp(xs) * vs, rtol=1e-6)  # float32 result
