@@ -11,6 +11,8 @@ ratio parallel / serial is taken in the same run, so machine load hits both alik
   with 1 thread and with `--threads` threads.
 - ``pair``: a kernel followed by a 512x512 float32 matmul, serial pair against parallel pair:
   shows whether the kernel's threads leave anything running that slows the next GEMM.
+- ``idle``: the CPU time the process burns while sleeping 20 ms right after a parallel kernel
+  (a spinning worker would burn ~20 ms per thread): load-independent evidence for the pair.
 - ``sweep``: per kernel kind, the size where forcing a 2-way split starts to pay (the grain is
   set to 1 so that every size splits): this is how the thresholds in kernels/ were chosen.
 - ``numpy_paths``: the W1 step at batch 1, 32, 128 with the numpy paths taken until Numba is
@@ -161,6 +163,52 @@ def part_pair(threads, repeats):
     return table
 
 
+def part_idle(threads, repeats):
+    """CPU time this process burns in the 20 ms after a parallel kernel returns, while its thread
+    sleeps: any worker left spinning (OpenMP's default wait policy) would burn ~20 ms per thread
+    here and take a core from the next GEMM.  Unlike wall times this does not depend on the load."""
+    x = np.random.default_rng(3).standard_normal(1 << 20).astype(np.float32)
+    table = {}
+    for label, n in (("serial", 1), ("parallel", threads)):
+        ag.set_num_threads(n)
+        burnt = []
+        for _ in range(repeats):
+            kernels.gelu_backward(x, x)
+            before = time.process_time()
+            time.sleep(0.02)
+            burnt.append(time.process_time() - before)
+        table[label] = {"median_cpu_s": float(np.median(burnt)), "max_cpu_s": float(np.max(burnt))}
+        print(f"CPU time burnt in a 20 ms sleep after a gelu backward on {n} thread(s): median "
+              f"{table[label]['median_cpu_s'] * 1e3:.2f} ms, max {table[label]['max_cpu_s'] * 1e3:.2f} ms", flush=True)
+    # For contrast, the same measurement after a Numba prange loop (default threading layer and
+    # OpenMP wait policy), in a child process so that its OpenMP runtime does not stay here.
+    import subprocess
+
+    script = (
+        "import time, numpy as np, numba\n"
+        "@numba.njit(parallel=True)\n"
+        "def relu(x):\n"
+        "    out = np.empty_like(x)\n"
+        "    for i in numba.prange(x.size):\n"
+        "        out[i] = x[i] if x[i] > 0 else 0\n"
+        "    return out\n"
+        "x = np.ones(1 << 20, np.float32); relu(x)\n"
+        "burnt = []\n"
+        f"for _ in range({repeats}):\n"
+        "    relu(x); before = time.process_time(); time.sleep(0.02); burnt.append(time.process_time() - before)\n"
+        "print(float(np.median(burnt)), float(np.max(burnt)), numba.threading_layer())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    if done.returncode == 0:
+        median, largest, layer = done.stdout.split()
+        table["numba_prange"] = {"median_cpu_s": float(median), "max_cpu_s": float(largest), "layer": layer}
+        print(f"the same after a Numba prange relu ({layer} layer, default wait policy), child process: "
+              f"median {float(median) * 1e3:.2f} ms, max {float(largest) * 1e3:.2f} ms", flush=True)
+    else:
+        table["numba_prange"] = {"error": done.stderr.strip().splitlines()[-1:]}
+    return table
+
+
 def part_sweep(repeats):
     """Forced 2-way split vs serial at each size, per kernel kind: where the split starts to pay."""
     rng = np.random.default_rng(2)
@@ -244,7 +292,7 @@ def part_numpy_paths(repeats):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="kernels,pair,sweep,mlp,numpy_paths")
+    parser.add_argument("--parts", default="kernels,pair,idle,sweep,mlp,numpy_paths")
     parser.add_argument("--threads", type=int, default=parallel.get_num_threads())
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--output", default=os.path.join(HERE, "results", "threads.json"))
@@ -259,6 +307,8 @@ def main(argv=None):
             result["kernels"] = part_kernels(args.threads, args.repeats)
         elif part == "pair":
             result["pair"] = part_pair(args.threads, args.repeats)
+        elif part == "idle":
+            result["idle"] = part_idle(args.threads, args.repeats)
         elif part == "sweep":
             result["sweep"] = part_sweep(args.repeats)
         elif part == "numpy_paths":

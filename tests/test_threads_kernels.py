@@ -4,6 +4,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -123,6 +124,20 @@ def test_split_covers_the_range_with_aligned_bounds():
             bounds = parallel.split(n, parts, 64)
             assert bounds[0] == 0 and bounds[-1] == n and bounds == sorted(bounds)
             assert all(b % 64 == 0 for b in bounds[1:-1])
+
+
+def test_no_thread_runs_after_a_parallel_kernel_returns():
+    """The pool's threads block (no spinning, unlike OpenMP's default wait policy), so the next
+    matrix product gets every core: the process burns almost no CPU time while it sleeps."""
+    ag.set_num_threads(2)
+    x = np.ones(1 << 20, np.float32)
+    burnt = []
+    for _ in range(5):
+        kernels.gelu_backward(x, x)
+        before = time.process_time()
+        time.sleep(0.05)
+        burnt.append(time.process_time() - before)
+    assert min(burnt) < 0.01, burnt  # a spinning worker would burn ~0.05 s
 
 
 # -- same bits on any number of threads ---------------------------------------------------
