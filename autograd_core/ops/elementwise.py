@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from .. import dtypes, kernels
-from ..tensor import make_tensor
+from ..tensor import Tensor, make_tensor
 from .op import Op, bilinear_jvp, linear_jvp, sum_of
 
 __all__ = ["abs", "add", "ceil", "clamp", "clip", "cos", "div", "erf", "exp", "expm1", "floor", "log", "log1p", "maximum", "minimum", "mul", "neg", "pow", "round", "rsqrt", "sign", "sin", "sqrt", "square", "sub", "tan", "trunc", "where"]
@@ -131,8 +131,7 @@ class Pow(Op):
         grad_b = None
         if needs_grad[1]:
             # d/db a^b = a^b log(a), whose limit at a == 0 is 0 (for b > 0): avoid log(0) there.
-            positive = np.asarray(xp.value(a)) > 0
-            grad_b = g * out * xp.log(xp.where(positive, a, 1))
+            grad_b = g * out * _log_of_base(xp, a)
         return grad_a, grad_b
 
     @staticmethod
@@ -148,9 +147,18 @@ class Pow(Op):
             if exponent_zero.any():
                 term_a = xp.where(exponent_zero, 0, term_a)
         if t_b is not None:
-            positive = np.asarray(xp.value(a)) > 0
-            term_b = t_b * out * xp.log(xp.where(positive, a, 1))
+            term_b = t_b * out * _log_of_base(xp, a)
         return sum_of(term_a, term_b)
+
+
+def _log_of_base(xp, a):
+    """log(a) where a > 0, else 0 (the limit of a^b log(a) at a == 0 is 0 for b > 0): recorded for a
+    Tensor base; for a number or array base a constant in its own precision (a Tensor `where` of two
+    Python numbers would be float32, which rounded 2.0 ** x's derivatives in float64)."""
+    positive = np.asarray(xp.value(a)) > 0
+    if isinstance(a, Tensor):
+        return xp.log(xp.where(positive, a, 1))
+    return np.log(np.where(positive, a, 1))
 
 
 # -- math functions -----------------------------------------------------------

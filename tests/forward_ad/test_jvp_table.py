@@ -81,6 +81,7 @@ CASES = {
     "neg": (lambda a: -a, unary()),
     "pow": (lambda a, b: a ** b, binary("p", "s")),
     "pow_number": (lambda a: a ** 3, unary()),
+    "pow_number_base": (lambda b: 2.0 ** b, unary()),
     "pow_zero_exponent": (lambda a: a ** 0.0, unary()),
     "exp": (ag.exp, unary()),
     "log": (ag.log, unary("p")),
