@@ -19,11 +19,9 @@ Results do not depend on the thread count: elementwise and row-wise chunks compu
 the serial loop computes, and the reductions sum fixed pieces whose size does not depend on it
 (reductions.py).
 """
-import operator
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 __all__ = ["set_num_threads", "get_num_threads", "run_chunks", "split"]
 
@@ -57,7 +55,7 @@ def set_num_threads(n):
     global _num_threads
     if isinstance(n, bool) or not hasattr(n, "__index__"):
         raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
-    n = operator.index(n)
+    n = n.__index__()
     if n < 1:
         raise RuntimeError("set_num_threads expects a positive integer")
     _num_threads = n
@@ -72,19 +70,52 @@ def _reset_after_fork():
 os.register_at_fork(after_in_child=_reset_after_fork)
 
 
+class _Pool:
+    """Daemon threads that run submitted functions; an idle one waits on a condition variable
+    (a futex: it takes no CPU time until work arrives)."""
+
+    def __init__(self):
+        self.tasks = []
+        self.condition = threading.Condition(threading.Lock())
+        self.threads = []
+
+    def grow(self, workers):
+        with self.condition:
+            while len(self.threads) < workers:
+                thread = threading.Thread(target=self._serve, daemon=True,
+                                          name=f"autograd_core-kernel-{len(self.threads) + 1}")
+                self.threads.append(thread)
+                thread.start()
+
+    def submit(self, function):
+        with self.condition:
+            self.tasks.append(function)
+            self.condition.notify()
+
+    def _serve(self):
+        condition, tasks = self.condition, self.tasks
+        while True:
+            with condition:
+                while not tasks:
+                    condition.wait()
+                function = tasks.pop(0)
+            try:
+                function()
+            except BaseException:  # _Work.run hands kernel errors to the caller; keep serving
+                pass
+
+
 def _executor(workers):
-    """A pool with at least `workers` threads (made, or grown, on demand)."""
+    """The pool, with at least `workers` threads (made, or grown, on demand)."""
     global _pool, _pool_workers
     pool = _pool
     if pool is not None and _pool_workers >= workers:
         return pool
     with _pool_lock:
-        if _pool is None or _pool_workers < workers:
-            old = _pool
-            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="autograd_core-kernel")
-            _pool_workers = workers
-            if old is not None:
-                old.shutdown(wait=False)
+        if _pool is None:
+            _pool = _Pool()
+        _pool.grow(workers)
+        _pool_workers = max(_pool_workers, workers)
         return _pool
 
 
