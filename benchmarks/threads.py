@@ -13,6 +13,8 @@ ratio parallel / serial is taken in the same run, so machine load hits both alik
   shows whether the kernel's threads leave anything running that slows the next GEMM.
 - ``idle``: the CPU time the process burns while sleeping 20 ms right after a parallel kernel
   (a spinning worker would burn ~20 ms per thread): load-independent evidence for the pair.
+- ``memory_bound``: relu backward, leaky_relu forward and sum() at 2**20, 2**22, 2**24 float32,
+  split anyway: where (if ever) memory-bound loops gain from a second thread.
 - ``sweep``: per kernel kind, the size where forcing a 2-way split starts to pay (the grain is
   set to 1 so that every size splits): this is how the thresholds in kernels/ were chosen.
 - ``numpy_paths``: the W1 step at batch 1, 32, 128 with the numpy paths taken until Numba is
@@ -209,6 +211,30 @@ def part_idle(threads, repeats):
     return table
 
 
+def part_memory_bound(repeats):
+    """Memory-bound kernels (relu backward, leaky_relu forward, sum()) at 2**20, 2**22, 2**24
+    float32, grains lowered so that they split: serial against 2 threads."""
+    saved = (activations._CHEAP, reductions.GRAIN)
+    activations._CHEAP = reductions.GRAIN = 1 << 17
+    table = {}
+    try:
+        for exponent in (20, 22, 24):
+            n = 1 << exponent
+            x = np.random.default_rng(4).standard_normal(n).astype(np.float32)
+            g, y = x.copy(), np.maximum(x, 0)
+            for name, run in (("relu_backward", lambda: kernels.relu_backward(g, y)),
+                              ("sum", lambda: kernels.sum_forward(x)),
+                              ("leaky_relu_forward", lambda: kernels.leaky_relu_forward(x, 0.01))):
+                times = interleaved({"serial": (threads_setter(1), run), "parallel": (threads_setter(2), run)},
+                                    repeats, 1)
+                table.setdefault(name, {})[n] = {**times, "ratio": times["parallel"] / times["serial"]}
+                print(f"{name:20s} 2**{exponent}: serial {times['serial'] * 1e3:.3f} ms, 2 threads "
+                      f"{times['parallel'] * 1e3:.3f} ms, ratio {times['parallel'] / times['serial']:.2f}", flush=True)
+    finally:
+        activations._CHEAP, reductions.GRAIN = saved
+    return table
+
+
 def part_sweep(repeats):
     """Forced 2-way split vs serial at each size, per kernel kind: where the split starts to pay."""
     rng = np.random.default_rng(2)
@@ -292,7 +318,7 @@ def part_numpy_paths(repeats):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="kernels,pair,idle,sweep,mlp,numpy_paths")
+    parser.add_argument("--parts", default="kernels,pair,idle,memory_bound,sweep,mlp,numpy_paths")
     parser.add_argument("--threads", type=int, default=parallel.get_num_threads())
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--output", default=os.path.join(HERE, "results", "threads.json"))
@@ -309,6 +335,8 @@ def main(argv=None):
             result["pair"] = part_pair(args.threads, args.repeats)
         elif part == "idle":
             result["idle"] = part_idle(args.threads, args.repeats)
+        elif part == "memory_bound":
+            result["memory_bound"] = part_memory_bound(args.repeats)
         elif part == "sweep":
             result["sweep"] = part_sweep(args.repeats)
         elif part == "numpy_paths":

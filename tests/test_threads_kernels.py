@@ -25,6 +25,16 @@ def _restore_threads():
     parallel._num_threads = saved
 
 
+@pytest.fixture
+def small_grains(monkeypatch):
+    """Grains small enough that every kernel family splits the test arrays (the real ones keep
+    memory-bound loops serial up to 2**23 elements)."""
+    monkeypatch.setattr(activations, "_CHEAP", 4096)
+    monkeypatch.setattr(activations, "_COSTLY", 4096)
+    monkeypatch.setattr(rows, "ROW_GRAIN", 4096)
+    monkeypatch.setattr(reductions, "GRAIN", 4096)
+
+
 def _chunk_counts(monkeypatch):
     """Record how many chunks each parallel.run_chunks call gets."""
     seen = []
@@ -62,7 +72,7 @@ def test_bad_thread_counts_raise_as_torch(n, message):
     assert ag.get_num_threads() == 3  # unchanged
 
 
-def test_one_thread_runs_serially_and_two_split_large_arrays(monkeypatch):
+def test_one_thread_runs_serially_and_two_split_large_arrays(monkeypatch, small_grains):
     seen = _chunk_counts(monkeypatch)
     x = np.random.default_rng(0).standard_normal(1 << 20).astype(np.float32)
     ag.set_num_threads(1)
@@ -156,9 +166,9 @@ ELEMENTWISE = [
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name, run", ELEMENTWISE, ids=[name for name, _ in ELEMENTWISE])
-def test_elementwise_kernels_give_the_same_bits_on_any_number_of_threads(name, run, dtype):
+def test_elementwise_kernels_give_the_same_bits_on_any_number_of_threads(name, run, dtype, small_grains):
     rng = np.random.default_rng(1)
-    size = 7 * 160001  # above both grains, not a multiple of the chunk alignment, 7 columns when reshaped
+    size = 7 * 30001  # above both grains, not a multiple of the chunk alignment, 7 columns when reshaped
     x = (rng.standard_normal(size) * 4).astype(dtype)
     x[:4] = [np.nan, np.inf, -np.inf, -0.0]
     g = rng.standard_normal(size).astype(dtype)
@@ -177,7 +187,7 @@ def test_elementwise_kernels_give_the_same_bits_on_any_number_of_threads(name, r
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(3001, 100), (40, 5000), (70000, 3)])
-def test_row_kernels_give_the_same_bits_on_any_number_of_threads(shape, dtype):
+def test_row_kernels_give_the_same_bits_on_any_number_of_threads(shape, dtype, small_grains):
     rng = np.random.default_rng(2)
     x = (rng.standard_normal(shape) * 3).astype(dtype)
     targets = rng.integers(0, shape[1], shape[0])
@@ -197,7 +207,7 @@ def test_row_kernels_give_the_same_bits_on_any_number_of_threads(shape, dtype):
     np.testing.assert_allclose(results[2][3], loss_twin, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
 
 
-def test_a_bad_target_in_a_later_chunk_names_that_target():
+def test_a_bad_target_in_a_later_chunk_names_that_target(small_grains):
     ag.set_num_threads(2)
     x = np.zeros((60000, 4), np.float32)
     targets = np.zeros(60000, np.int64)
@@ -211,7 +221,7 @@ def test_a_bad_target_in_a_later_chunk_names_that_target():
     ((1 << 20,), None), (((1 << 20) + 13,), 0), ((1100, 1000), None), ((1100, 1000), 0), ((1100, 1000), 1),
     ((128, 8200), 0), ((3, 400000), 1), ((6, 500, 400), 1), ((2, 600, 1000), (1, 2)),
 ])
-def test_sums_give_the_same_bits_on_any_number_of_threads(shape, axes, dtype):
+def test_sums_give_the_same_bits_on_any_number_of_threads(shape, axes, dtype, small_grains):
     """Fixed pieces (reductions.PIECE) whose size does not depend on the thread count: the same
     result on 1..4 threads, within float64 rounding of the exact sum."""
     x = np.random.default_rng(3).standard_normal(shape).astype(dtype) + 1

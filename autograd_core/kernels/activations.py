@@ -32,11 +32,12 @@ _FLOATS = (_F32, _F64)
 # error_model="numpy": division by zero gives inf/nan as in numpy instead of a Python
 # exception check in the loop (which would also stop it from vectorizing).
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
-# Chunk sizes (elements) below which a kernel is not worth another thread: a chunk should hold
-# >= ~50 us of serial work to pay for waking a pool thread and claiming the chunk.  From the
-# serial costs measured here (AMD EPYC, 2**20 float32: relu backward ~0.2 ms, gelu fwd+bwd ~1.4 ms;
-# benchmarks/threads.py): 2**18 elements of a compare or multiply, 2**16 of an exp-family loop.
-_CHEAP = 1 << 18  # one compare or multiply per element: memory-bound
+# Chunk sizes (elements) below which a kernel is not worth another thread.  Measured with
+# benchmarks/threads.py (AMD EPYC, 2 cores, load ~2; 2 threads / serial): exp-family loops gain
+# from 2**20 float32 (gelu fwd+bwd 0.59, elu 0.66, gelu-tanh 0.66), a chunk of 2**16 holding ~50 us
+# of work; memory-bound loops do not (relu backward 1.32 at 2**20, 0.95 at 2**22, 0.68 at 2**24;
+# leaky_relu forward 1.24 / 1.04 / 1.00): the two cores share the memory bandwidth.
+_CHEAP = 1 << 22  # one compare or multiply per element: splits from 2**23 elements
 _COSTLY = 1 << 16  # an exp, expm1, erf or tanh per element
 
 

@@ -65,12 +65,13 @@ def _sum_columns(out, x, scale, first, last):
             out[o, k] = total[k - first] * scale
 
 
-# Parallel sums (parallel.py).  A chunk must hold GRAIN elements (~0.08 ns each here: ~40 us) to
-# pay for a pool thread.  Rows
+# Parallel sums (parallel.py).  A sum is memory-bound: two threads did not gain up to 2**24
+# float32 here (AMD EPYC, 2 cores; sum() 2 threads / serial 1.85 at 2**20, 1.29 at 2**22, 1.07 at
+# 2**24: benchmarks/threads.py), so a chunk must hold GRAIN = 2**24 elements.  Rows
 # and columns are independent sums, so chunking them changes no bit.  One long row (sum() or
 # mean() of everything) is summed as fixed PIECE-element pieces whose float64 partial sums are
 # then added in order: the pieces do not depend on the thread count, so neither does the result.
-GRAIN = 1 << 19
+GRAIN = 1 << 24
 PIECE = 1 << 16
 
 
