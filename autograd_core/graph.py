@@ -17,8 +17,19 @@ import weakref
 
 import numpy as np
 
-from . import grad_mode
+from . import anomaly_mode, grad_mode
 from .tensor import Tensor, make_tensor
+
+_anomaly = anomaly_mode._state  # the per-thread anomaly flags (anomaly_mode.py)
+_anomaly_somewhere = False     # anomaly mode is on in some thread (a global: cheap to test per node)
+
+
+def _anomaly_changed(on):
+    global _anomaly_somewhere
+    _anomaly_somewhere = on
+
+
+anomaly_mode.on_change(_anomaly_changed)
 
 _sequence = itertools.count()
 
@@ -121,6 +132,8 @@ class Node:
         self.saved_arrays = None
         self.saved = None
         self.released = False  # saved values were freed by a backward without retain_graph
+        if _anomaly_somewhere and _anomaly.enabled:  # detect_anomaly(): where the user's code recorded it
+            self.forward_trace = anomaly_mode.forward_stack()
 
     # -- used by forward -------------------------------------------------------
     def save_for_backward(self, *values):
@@ -278,6 +291,11 @@ def backward_pass(outputs, output_grads, retain_graph, create_graph, inputs=None
     ``create_graph=True``.
     """
     xp = _namespaces[create_graph]
+    # Anomaly mode is read once per backward: off, the loop below pays one local test per node.
+    anomaly = _anomaly_somewhere and _anomaly.enabled and _anomaly.check_nan
+    if anomaly:
+        for position, grad in enumerate(output_grads):
+            anomaly_mode.check_seed(grad, f"the gradient given for output {position}")
     node_grads = {}     # node -> list with one summed gradient per output
     leaf_grads = {}     # leaf tensor -> summed gradient
     for output, grad in zip(outputs, output_grads):
@@ -305,6 +323,9 @@ def backward_pass(outputs, output_grads, retain_graph, create_graph, inputs=None
                 for index, hooks in node.hooks.items():
                     if grads[index] is not None:
                         grads[index] = _run_hooks(hooks, grads[index], create_graph)
+                        if anomaly:
+                            anomaly_mode.check_seed(grads[index], f"the gradient a hook on an output of "
+                                                                  f"'{anomaly_mode.function_name(node)}' returned")
             if node.retained is not None and inputs is None:
                 _retain_grads(node, grads, create_graph)
             if wanted:
@@ -318,12 +339,19 @@ def backward_pass(outputs, output_grads, retain_graph, create_graph, inputs=None
             node.xp = xp
             op = node.op
             vjp = op.backward if create_graph or op.plain_backward is None else op.plain_backward
-            input_grads = vjp(node, *grads)
+            try:
+                input_grads = vjp(node, *grads)
+            except Exception as error:  # (free when nothing is raised)
+                if _anomaly.enabled:
+                    anomaly_mode.annotate(error, node)
+                raise
             edges = node.edges
             if input_grads.__class__ is not tuple:
                 input_grads = (input_grads,)
             if len(input_grads) != len(edges):
                 _raise_gradient_count(node, input_grads)
+            if anomaly:
+                anomaly_mode.check_gradients(node, input_grads)
             for edge, grad in zip(edges, input_grads):
                 if edge is None or grad is None:
                     continue
@@ -331,8 +359,12 @@ def backward_pass(outputs, output_grads, retain_graph, create_graph, inputs=None
                 # Undo broadcasting and match the input's dtype -- in this one place for all ops.
                 if grad.shape != shape:
                     grad = xp.sum_to(grad, shape)
+                    if anomaly:  # a sum can overflow
+                        anomaly_mode.check_gradients(node, _at(edges, edge, grad))
                 if grad.dtype is not dtype and grad.dtype != dtype:
                     grad = xp.astype(grad, dtype)
+                    if anomaly:  # so can a cast to a narrower dtype
+                        anomaly_mode.check_gradients(node, _at(edges, edge, grad))
                 if target.__class__ is Node:
                     slots = node_grads.get(target)
                     if slots is None:
@@ -364,6 +396,11 @@ def backward_pass(outputs, output_grads, retain_graph, create_graph, inputs=None
                 for position in wanted.get(leaf, ()):
                     captured[position] = grad
     return captured
+
+
+def _at(edges, edge, grad):
+    """`grad` at the position of `edge` among `edges` (Nones elsewhere): for an anomaly message's index."""
+    return [grad if other is edge else None for other in edges]
 
 
 def _prepare_call(node, grads, xp):

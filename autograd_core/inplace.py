@@ -23,7 +23,8 @@ from .kernels import updates as _updates
 from .inplace_views import at_place_of as _at_place_of, rebase as _rebase, view_chain as _view_chain
 from .views import current as _current, mark_current as _mark_current
 from .ops.convert import to as _cast_to
-from .tensor import Tensor
+from .arrays import as_array
+from .tensor import Tensor, make_tensor
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 _forward = forward_ad_state.state
@@ -332,7 +333,9 @@ def copy_(self, src, non_blocking=False):
     """Copy `src` (broadcast to this shape, cast to this dtype) into this tensor."""
     if _recording(self, "copy_", (src,)):
         if not isinstance(src, Tensor):
-            src = Tensor(src)
+            # Straight to this tensor's dtype (what copy_ casts to anyway): Tensor(src) would first round
+            # float64 data to the default float32 (the legacy constructor's rule).
+            src = make_tensor(as_array(src, dtype=self.dtype))
         _check_broadcast_into(self, "copy_", src.shape)
         return _record(self, "copy_", lambda s: _constant_like(s, src), casting="unsafe")
     return _assign(self, "copy_", _array(src))
@@ -365,6 +368,28 @@ def normal_(self, mean=0.0, std=1.0):
     """Fill with samples from the normal distribution N(mean, std^2) (drawn from `manual_seed`'s generator)."""
     return _random_fill(self, "normal_",
                         lambda rng, shape, dtype: mean + std * rng.standard_normal(shape, dtype))
+
+
+# ---------------------------------------------------------------------------
+# Any out-of-place function, in place (nn.functional's inplace=True)
+# ---------------------------------------------------------------------------
+def apply_(self, name, function):
+    """``self = function(self)`` in place, with the checks of every in-place op; returns `self`.
+
+    How ``F.relu(x, inplace=True)``, ``nn.Dropout(inplace=True)`` ... work: recorded as above
+    (`function` runs on a snapshot at this tensor's place on the tape, and the tensor becomes its
+    output, so an op that saved the old values refuses to backward, as in torch); a leaf that
+    requires grad is refused.  Off the tape the result is simply written into the tensor's memory.
+    `function` maps a Tensor to a Tensor of the same shape.
+    """
+    if _recording(self, name):
+        return _record(self, name, function)
+    with grad_mode.no_grad():
+        result = function(self)
+    if result.shape != self.shape:
+        raise RuntimeError(f"{name}: output with shape {tuple(self.shape)} doesn't match the result shape "
+                           f"{tuple(result.shape)}")
+    return _copy_result(self, name, result)
 
 
 # ---------------------------------------------------------------------------

@@ -80,6 +80,11 @@ class Tensor:
                 raise RuntimeError(
                     f"assigned grad has shape {value.shape}, but the tensor has shape {self.shape}"
                 )
+            if value.dtype != self.dtype:  # as torch: a later backward would accumulate in the wrong dtype
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype {value.dtype} to a tensor with dtype "
+                    f"{self.dtype}; the gradient must match the tensor's dtype (convert it with .to({self.dtype}))"
+                )
         self._grad = value
 
     @grad.deleter

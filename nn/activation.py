@@ -1,7 +1,8 @@
 """Activation modules: thin wrappers that call `nn.functional` with their constructor arguments.
 
-``inplace=True`` is accepted for compatibility with torch scripts; the result is
-computed out of place (the returned values are the same, the input is left unchanged).
+``inplace=True`` overwrites the input with the result and returns it, as torch (see
+`nn.functional`: a leaf that requires grad is refused, and overwriting values an earlier op
+saved makes the backward raise).
 """
 from . import functional as F
 from .module import Module
@@ -19,7 +20,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.relu(input)
+        return F.relu(input, self.inplace)
 
     def extra_repr(self):
         return _inplace_repr(self.inplace)
@@ -34,7 +35,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -49,7 +50,7 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -70,7 +71,7 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.silu(input)
+        return F.silu(input, self.inplace)
 
     def extra_repr(self):
         return _inplace_repr(self.inplace)

@@ -7,7 +7,8 @@ class Dropout(Module):
     """During training, zero each element with probability p and scale the rest by 1 / (1 - p).
 
     In eval mode (``model.eval()``) it returns its input unchanged, so the expected
-    value of every activation is the same in both modes.
+    value of every activation is the same in both modes.  ``inplace=True`` writes the result into
+    the input (training mode only), as torch.
     """
 
     def __init__(self, p=0.5, inplace=False):
@@ -18,7 +19,7 @@ class Dropout(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"

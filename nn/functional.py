@@ -4,11 +4,10 @@ Everything here is built from autograd_core's public tensor ops, so gradients
 (and second derivatives) come from the ops' own VJP rules.  The losses live in
 `nn._losses_functional` and are re-exported here (``F.cross_entropy``, ...).
 
-``inplace=True`` (accepted by relu, leaky_relu, elu, dropout ... for torch compatibility)
-computes the result out of place and returns it: overwriting a tensor whose
-values an earlier op saved for backward would corrupt that op's gradient, and
-every layer uses the returned value.  Code that relies on the argument being
-overwritten must use the returned tensor instead.
+``inplace=True`` (relu, relu6, leaky_relu, elu, selu, silu, mish, hardtanh, dropout) writes
+the result into the input and returns the input, as torch: with the checks of every in-place
+op (`autograd_core.inplace.apply_`): a leaf that requires grad is refused, and a backward
+through an op that saved the overwritten values raises instead of using them.
 """
 import math
 import warnings
@@ -16,6 +15,7 @@ import warnings
 import numpy as np
 
 import autograd_core as ag
+from autograd_core.inplace import apply_ as _apply_inplace  # the engine's in-place machinery
 
 from ._activation_functions import Softsign
 from ._input_checks import tensor_arguments
@@ -38,24 +38,30 @@ __all__ = [
 @tensor_arguments("input")
 def relu(input, inplace=False):
     """max(x, 0)"""
+    if inplace:
+        return _apply_inplace(input, "relu_", ag.relu)
     return ag.relu(input)
 
 
 @tensor_arguments("input")
 def relu6(input, inplace=False):
     """min(max(x, 0), 6)"""
-    return hardtanh(input, 0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 @tensor_arguments("input")
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x if x > 0 else negative_slope * x"""
+    if inplace:
+        return _apply_inplace(input, "leaky_relu_", lambda x: ag.leaky_relu(x, negative_slope))
     return ag.leaky_relu(input, negative_slope)
 
 
 @tensor_arguments("input")
 def elu(input, alpha=1.0, inplace=False):
     """x if x > 0 else alpha * (e^x - 1)"""
+    if inplace:
+        return _apply_inplace(input, "elu_", lambda x: ag.elu(x, alpha))
     return ag.elu(input, alpha)
 
 
@@ -66,6 +72,12 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 @tensor_arguments("input")
 def selu(input, inplace=False):
     """scale * elu(x, alpha) with torch's fixed constants (self-normalising networks)."""
+    if inplace:
+        return _apply_inplace(input, "selu_", _selu)
+    return _selu(input)
+
+
+def _selu(input):
     return ag.elu(input, _SELU_ALPHA) * _SELU_SCALE
 
 
@@ -90,6 +102,12 @@ def gelu(input, approximate="none"):
 @tensor_arguments("input")
 def silu(input, inplace=False):
     """x * sigmoid(x) (also called swish)"""
+    if inplace:
+        return _apply_inplace(input, "silu_", _silu)
+    return _silu(input)
+
+
+def _silu(input):
     return input * ag.sigmoid(input)
 
 
@@ -102,6 +120,12 @@ def softplus(input, beta=1.0, threshold=20.0):
 @tensor_arguments("input")
 def mish(input, inplace=False):
     """x * tanh(softplus(x))"""
+    if inplace:
+        return _apply_inplace(input, "mish_", _mish)
+    return _mish(input)
+
+
+def _mish(input):
     return input * ag.tanh(ag.softplus(input))
 
 
@@ -116,6 +140,12 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """clamp(x, min_val, max_val);  gradient 1 strictly inside the range, 0 outside and at its ends (torch)"""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    if inplace:
+        return _apply_inplace(input, "hardtanh_", lambda x: _hardtanh(x, min_val, max_val))
+    return _hardtanh(input, min_val, max_val)
+
+
+def _hardtanh(input, min_val, max_val):
     inside = (input > min_val) & (input < max_val)
     return ag.where(inside, input, ag.clamp(input, min_val, max_val).detach())
 
@@ -160,12 +190,15 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
-    keep = 1.0 - p
-    uniform = np.asarray(ag.rand_like(input))
-    # Mask and scale in the input's dtype, as torch does (bernoulli(1-p) / (1-p)).
-    mask = (uniform < keep).astype(input.dtype) / input.dtype.type(keep)
-    return input * ag.from_numpy(np.asarray(mask))
+        scale = 0.0
+    else:
+        keep = 1.0 - p
+        uniform = np.asarray(ag.rand_like(input))
+        # Mask and scale in the input's dtype, as torch does (bernoulli(1-p) / (1-p)).
+        scale = ag.from_numpy(np.asarray((uniform < keep).astype(input.dtype) / input.dtype.type(keep)))
+    if inplace:
+        return _apply_inplace(input, "dropout_", lambda x: x * scale)
+    return input * scale
 
 
 @tensor_arguments("input", "weight", optional=("bias",))
