@@ -1,16 +1,17 @@
 """How many threads the kernels use, and the small pool of Python threads that runs their chunks.
 
-A kernel above its size threshold is cut into at most `get_num_threads()` contiguous chunks
-(elements, rows or columns); the calling thread runs the first chunk itself and the pool's
-threads the others.  The kernels are ``@njit(nogil=True)``: each chunk runs without the GIL.
+A kernel above its size threshold is cut into chunks (elements, rows, columns or pieces of a
+sum; at most CHUNKS_PER_THREAD per thread, none below the kernel's grain) that the calling
+thread and up to `threads_for_a_call() - 1` pool threads claim in turn from a shared counter.
+The kernels are ``@njit(nogil=True)``: each chunk runs without the GIL.
 
 Why not Numba's ``prange``: its OpenMP workers spin after each parallel region and steal the
 core OpenBLAS needs for the next matrix product (a prange relu over 2**20 float32 followed by a
 512x512 matmul took 7.6 ms per pair against 1.3 ms serial on 2 cores), the fix
 (``OMP_WAIT_POLICY=PASSIVE``) works only if set before the first launch and would override a
 user's setting, and the omp layer kills a forked child that runs a kernel.  The pool's threads
-wait on a lock (a futex: no spinning), so nothing is left running between calls, and nothing
-here touches an environment variable or another library's threads.
+wait on a condition variable (a futex: no spinning), so nothing is left running between calls,
+and nothing here reads or sets an environment variable or touches another library's threads.
 
 Fork: a child inherits no threads, so `os.register_at_fork` drops the pool in the child and
 the next parallel call there starts a new one.
@@ -33,7 +34,8 @@ def _available_cores():
         return max(1, os.cpu_count() or 1)
 
 
-_num_threads = None  # None: not set by the user; get_num_threads() gives the available cores
+_num_threads = None  # None: not set by the user (get_num_threads() gives the available cores,
+# and a call uses those that other processes leave idle: `threads_for_a_call`)
 _pool = None
 _pool_workers = 0
 _pool_lock = threading.Lock()
