@@ -43,9 +43,13 @@ def from_numpy(array):
 def _shape(size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    for s in size:
-        if not isinstance(s, (int, np.integer)) or s < 0:
-            raise ValueError(f"sizes must be non-negative integers, got {tuple(size)}")
+    for s in size:  # torch's classes: TypeError for a non-int size, RuntimeError for a negative one
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"sizes must be non-negative integers, got {tuple(size)}: size must be tuple of "
+                            f"ints, not {type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"sizes must be non-negative integers, got {tuple(size)}: trying to create "
+                               f"tensor with negative dimension {s}")
     return tuple(int(s) for s in size)
 
 

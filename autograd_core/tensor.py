@@ -219,8 +219,9 @@ class Tensor:
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
-            raise ValueError(
-                f"item(): only one element tensors can be converted to Python scalars, got shape {self.shape}"
+            raise RuntimeError(  # torch's class: 'a Tensor with 6 elements cannot be converted to Scalar'
+                f"item(): only one element tensors can be converted to Python scalars: a Tensor with "
+                f"{self._data.size} elements cannot be converted to Scalar (shape {self.shape})"
             )
         return self._data.reshape(()).item()
 

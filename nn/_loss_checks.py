@@ -78,5 +78,5 @@ def _weighted(loss, weight, reduction, name, mean_over_weights):
 def _check_in_unit_interval(value, name, what):
     array = np.asarray(value)
     if array.size and not (array.min() >= 0 and array.max() <= 1):  # also rejects nan
-        raise ValueError(f"{name}: all elements of {what} should be between 0 and 1, "
+        raise RuntimeError(f"{name}: all elements of {what} should be between 0 and 1, "
                          f"got values in [{array.min()}, {array.max()}]")

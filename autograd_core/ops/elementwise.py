@@ -630,7 +630,10 @@ def minimum(input, other):
 
 def where(condition, input, other):
     """Pick `input` where `condition` is true, else `other` (broadcast together)."""
-    condition = np.asarray(getattr(condition, "_data", condition), dtype=bool)
+    condition = np.asarray(getattr(condition, "_data", condition))
+    if condition.dtype != bool:  # torch refuses an integer or float mask rather than guess
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{condition.dtype} (compare it first, e.g. `mask != 0`)")
     return Where.apply(input, other, condition=condition)
 
 

@@ -295,4 +295,6 @@ def _explain(cls, arrays, error):
         text = f"{name}: {text}"
     if "with shapes" not in text and "input shapes" not in text:  # numpy's broadcast message lists them
         text += f" (input shapes: {shapes})"
+    if isinstance(error, ValueError) and "could not be broadcast" in text:
+        return RuntimeError(text)  # torch's class for shapes that do not broadcast
     return type(error)(text) if type(error) in (ValueError, IndexError, TypeError) else error

@@ -72,8 +72,8 @@ class Mean(Op):
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):
         if dtype is None and x.dtype.kind not in "fc":
-            raise TypeError(
-                f"could not infer output dtype. Input dtype must be a floating point dtype, got {x.dtype} "
+            raise RuntimeError(  # torch's class
+                f"mean(): could not infer output dtype. Input dtype must be a floating point dtype, got {x.dtype} "
                 "(pass dtype= or convert the input with .float())"
             )
         dims = normalize_dims(dim, x.ndim)

@@ -18,7 +18,7 @@ __all__ = ["norm", "std", "var"]
 
 def _check_float(x, name):
     if x.dtype.kind != "f":
-        raise TypeError(f"{name} only supports floating point dtypes, got {x.dtype}")
+        raise RuntimeError(f"{name} only supports floating point dtypes, got {x.dtype}")  # torch's class
 
 
 def _variance(ctx, x, dim, correction, keepdim, name):

@@ -405,7 +405,7 @@ def test_norm_special_orders():
     np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 2)))
     with pytest.raises(ValueError, match="norm"):
         ag.norm(x, "nuc")
-    with pytest.raises(TypeError, match="norm only supports floating point"):
+    with pytest.raises(RuntimeError, match="norm only supports floating point"):
         ag.norm(ag.tensor([1, 2]))
 
 
@@ -457,9 +457,9 @@ def test_dim_out_of_range_names_the_op_and_the_range(name, call):
 
 
 def test_float_only_reductions_reject_integers():
-    with pytest.raises(TypeError, match="mean.*floating point"):
+    with pytest.raises(RuntimeError, match="mean.*floating point"):  # torch's class
         ag.tensor([1, 2]).mean()
-    with pytest.raises(TypeError, match="var.*floating point"):
+    with pytest.raises(RuntimeError, match="var.*floating point"):
         ag.tensor([1, 2]).var()
     with pytest.raises(TypeError, match=r"softmax\(\): dim must be an int"):
         ag.tensor([1.0]).softmax((0,))
