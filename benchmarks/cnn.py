@@ -17,8 +17,9 @@ checks that one step's losses and gradients agree (so the same computation is ti
 How it measures: one worker process per library (this file with ``--worker LIB``), so that
 neither library's spinning threads (OpenBLAS's after a GEMM, torch's OpenMP pool) take the
 cores from the other: timed in one process, torch's step at batch 100 came out 100x slower.
-torch runs with ``torch.set_num_threads(2)``, ours with numpy's OpenBLAS at its default (2
-threads on a 2-core machine).  Each round times every case in both libraries one after the
+torch runs with ``torch.set_num_threads(N)``, ours with ``OPENBLAS_NUM_THREADS=N`` (``--threads N``,
+default 2; on a loaded 2-core machine 1 thread each is the steadier comparison: torch's OpenMP
+threads wait at barriers while another process holds a core).  Each round times every case in both libraries one after the
 other, the order alternating from round to round, with a pause between them; one timing is
 ``number`` steps (calibrated to ~``--target`` s) and gives the mean per step; the table shows the median over rounds and ours/torch of the medians.  The
 CPU model, numpy's SIMD level and BLAS, and the load average at start and end go into the
@@ -272,9 +273,10 @@ def markdown(document):
                      for b in m["blas"]) or "unknown"
     lines = [
         f"Machine: {m['cpu']}, {m['cores']} cores; Python {m['python']}, numpy {m['numpy']}, numba {m['numba']}, "
-        f"torch {m['torch']} ({m['torch_threads']} threads).  ",
+        f"torch {m['torch']}; workers: torch.set_num_threads({document.get('threads', 2)}), ours "
+        f"OPENBLAS_NUM_THREADS={document.get('threads', 2)}.  ",
         f"numpy SIMD: baseline {'/'.join(simd['baseline'])}, dispatch {'/'.join(simd['dispatch_supported'])}; "
-        f"BLAS: {blas}.  ",
+        f"BLAS (this parent process's view): {blas}.  ",
         f"Load average at start {document['load_average']['start'][0]:.2f}, at end "
         f"{document['load_average']['end'][0]:.2f}; median of {document['rounds']} interleaved rounds.",
         "",

@@ -14,8 +14,8 @@ computation is timed.
 
 How it measures (as benchmarks/run.py does): one worker process per library (this file
 with ``--worker LIB``), so neither library's threads or allocator disturb the other;
-torch with ``torch.set_num_threads(2)``, ours with numpy's OpenBLAS at its default
-(2 threads on this 2-core machine) unless ``--ours-blas-threads`` says otherwise.  Each
+torch with ``torch.set_num_threads(N)``, ours with ``OPENBLAS_NUM_THREADS=N`` (``--threads N``,
+default 2; ``--ours-blas-threads`` overrides ours alone).  Each
 round times every case in both libraries, one after the other, the order alternating
 from round to round; one timing is ``number`` calls (calibrated to ~``--target`` s) and
 gives the mean per call; the table shows the median over rounds.  A worker answers only

@@ -3,7 +3,6 @@
 Neither needs torch: the MNIST-1D example's torch timings are switched off here (the
 torch side runs only where torch is installed, and is not what these tests check).
 """
-import importlib
 import json
 import os
 import subprocess
@@ -12,23 +11,9 @@ import sys
 import numpy as np
 import pytest
 
-EXAMPLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
-sys.path.insert(0, EXAMPLES_DIR)
+from examples_helpers import EXAMPLES_DIR, example  # noqa: F401  (example is a fixture)
 
 pytest.importorskip("matplotlib")
-
-
-@pytest.fixture
-def example(monkeypatch, tmp_path):
-    """Import an example module with its plots redirected to a temporary folder."""
-    common = importlib.import_module("_common")
-    monkeypatch.setattr(common, "OUTPUT_DIR", str(tmp_path))
-
-    def load(name):
-        return importlib.import_module(name)
-
-    load.output = tmp_path
-    return load
 
 
 def test_mnist1d_quick_trains_every_model_on_both_rows(example):

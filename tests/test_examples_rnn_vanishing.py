@@ -3,7 +3,6 @@
 The figure's numbers are ||dL/dh_t||, read from ``h_t.grad`` after ``retain_grad()`` on a
 cell unrolled by hand; the last test checks those against torch's for the same weights.
 """
-import importlib
 import os
 import subprocess
 import sys
@@ -11,24 +10,14 @@ import sys
 import numpy as np
 import pytest
 
-EXAMPLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
-sys.path.insert(0, EXAMPLES_DIR)
+from examples_helpers import EXAMPLES_DIR, example  # noqa: F401  (example is a fixture)
 
 pytest.importorskip("matplotlib")
 
 
-@pytest.fixture
-def example(monkeypatch, tmp_path):
-    """The example module with its plots redirected to a temporary folder."""
-    common = importlib.import_module("_common")
-    monkeypatch.setattr(common, "OUTPUT_DIR", str(tmp_path))
-    module = importlib.import_module("rnn_vanishing_gradients")
-    module.output = tmp_path
-    return module
-
-
 def test_quick_run_shows_the_elman_gradient_vanishing_and_the_open_gates_keeping_it(example):
-    results = example.main(quick=True)
+    module = example("rnn_vanishing_gradients")
+    results = module.main(quick=True)
     assert set(results) == {"Elman RNN (tanh)", "GRU", "LSTM", "GRU, z bias +3", "LSTM, f bias +3"}
     for name, entry in results.items():
         assert entry["init"].shape == entry["trained"].shape == (20,), name
@@ -56,15 +45,16 @@ def test_gradient_norms_through_time_equal_torchs(example, name):
     torch = pytest.importorskip("torch")
     import autograd_core as ag
 
-    cell, gate_bias = example.CELLS[name]
+    module = example("rnn_vanishing_gradients")
+    cell, gate_bias = module.CELLS[name]
     ag.manual_seed(3)
-    model = example.Recurrent(cell, gate_bias).double()
-    x, y = example.make_batch(np.random.default_rng(5), 12)
-    ours, _ = example.gradient_norms(model, x, y)
+    model = module.Recurrent(cell, gate_bias).double()
+    x, y = module.make_batch(np.random.default_rng(5), 12)
+    ours, _ = module.gradient_norms(model, x, y)
 
     torch_cell = {"RNNCell": torch.nn.RNNCell, "GRUCell": torch.nn.GRUCell,
-                  "LSTMCell": torch.nn.LSTMCell}[cell.__name__](1, example.HIDDEN).double()
-    readout = torch.nn.Linear(example.HIDDEN, 2).double()
+                  "LSTMCell": torch.nn.LSTMCell}[cell.__name__](1, module.HIDDEN).double()
+    readout = torch.nn.Linear(module.HIDDEN, 2).double()
     with torch.no_grad():
         for name_, parameter in torch_cell.named_parameters():
             parameter.copy_(torch.from_numpy(getattr(model.cell, name_).detach().numpy()))
