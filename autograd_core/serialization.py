@@ -44,6 +44,9 @@ def save(obj, path):
         path.write(payload)
         return
     path = os.fspath(path)
+    if os.path.isdir(path):  # else the temporary file lands in the parent and the rename fails obscurely
+        raise IsADirectoryError(f"save: {path!r} is a directory; give a file path inside it, e.g. "
+                                f"{os.path.join(path, 'checkpoint.safetensors')!r}")
     directory = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:

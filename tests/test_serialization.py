@@ -220,3 +220,10 @@ def test_we_read_files_written_by_the_safetensors_library(tmp_path):
     for key, array in arrays.items():
         assert loaded[key].dtype == array.dtype and loaded[key].shape == array.shape
         np.testing.assert_array_equal(loaded[key].numpy(), array)
+
+
+def test_save_to_a_directory_is_a_clear_error_and_writes_nothing(tmp_path):
+    before = sorted(os.listdir(tmp_path.parent))
+    with pytest.raises(IsADirectoryError, match=r"save: .* is a directory; give a file path inside it"):
+        ag.save({"w": ag.ones(2)}, tmp_path)
+    assert os.listdir(tmp_path) == [] and sorted(os.listdir(tmp_path.parent)) == before
