@@ -150,6 +150,25 @@ def test_no_thread_runs_after_a_parallel_kernel_returns():
     assert min(burnt) < 0.01, burnt  # a spinning worker would burn ~0.05 s
 
 
+def test_the_pool_keeps_no_reference_to_a_finished_calls_arrays():
+    """An idle pool thread must not hold the last call's work: it would keep a backward's saved
+    intermediates alive (tests/test_memory.py found a gelu input surviving its backward)."""
+    import gc
+    import weakref
+    ag.set_num_threads(2)
+    x = np.ones(1 << 20, np.float32)
+    kernels.gelu_backward(x, x)  # the pool's threads now exist
+    refs = []
+    for _ in range(5):
+        g = np.ones(1 << 20, np.float32)
+        kernels.gelu_backward(g, x)
+        refs.append(weakref.ref(g))
+        del g
+    time.sleep(0.05)  # every helper has finished and is waiting for work
+    gc.collect()
+    assert [ref for ref in refs if ref() is not None] == []
+
+
 # -- same bits on any number of threads ---------------------------------------------------
 ELEMENTWISE = [
     ("relu", lambda x, g, y: (kernels.relu_forward(x), kernels.relu_backward(g, y))),

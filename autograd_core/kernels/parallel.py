@@ -105,6 +105,9 @@ class _Pool:
                 function()
             except BaseException:  # _Work.run hands kernel errors to the caller; keep serving
                 pass
+            # Drop the finished work now: an idle thread holding it would keep the call's arrays
+            # (a backward's saved intermediates) alive until the next parallel call.
+            function = None
 
 
 def _executor(workers):
