@@ -8,22 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-EXAMPLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
-sys.path.insert(0, EXAMPLES_DIR)
+from examples_helpers import EXAMPLES_DIR, example  # noqa: F401  (example is a fixture)
 
 pytest.importorskip("matplotlib")
-
-
-@pytest.fixture
-def example(monkeypatch, tmp_path):
-    common = importlib.import_module("_common")
-    monkeypatch.setattr(common, "OUTPUT_DIR", str(tmp_path))
-
-    def load(name):
-        return importlib.import_module(name)
-
-    load.output = tmp_path
-    return load
 
 
 def test_vanishing_gradients(example):
