@@ -394,6 +394,8 @@ def test_dispatch_takes_numpy_paths_until_numba_is_loaded(monkeypatch):
     ("lerp_", lambda y, a, b: (y, a, 0.25)), ("lerp_", lambda y, a, b: (y, a, 0.75)),
     ("add_scaled", lambda y, a, b: (y, a, 0.3)), ("sgd_momentum_", lambda y, a, b: (y, a, b, 0.01, 0.9, 0.0, False)),
     ("sgd_momentum_", lambda y, a, b: (y, a, b, 0.01, 0.9, 0.0, True)),
+    ("sgd_momentum_", lambda y, a, b: (y, a, b, 0.01, 0.9, 0.1, False)),
+    ("sgd_momentum_", lambda y, a, b: (y, a, b, 0.01, 0.9, 0.1, True)),
 ])
 def test_update_numpy_paths_give_the_kernels_bits(name, make, monkeypatch):
     rng = np.random.default_rng(7)
@@ -410,3 +412,24 @@ def test_update_numpy_paths_give_the_kernels_bits(name, make, monkeypatch):
         np.testing.assert_array_equal(numpy_array, kernel_array)
     if kernel_result is not None:
         np.testing.assert_array_equal(numpy_result, kernel_result)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("name, make", [
+    ("axpy_", lambda y, a, b: (y, a, -0.3)), ("scale_add_", lambda y, a, b: (y, 0.9, a, 0.1)),
+    ("sgd_momentum_", lambda y, a, b: (y, a, b, 0.01, 0.9, 0.0, False)),
+    ("sgd_momentum_", lambda y, a, b: (y, a, b, 0.03, 0.5, 0.2, True)),
+])
+def test_scratch_buffer_update_paths_give_the_twins_bits(name, make, dtype, order):
+    """numpy_paths' updates (one reused scratch buffer instead of a temporary per term) against the
+    twins, in both dtypes and memory orders, twice in a row (the buffer is reused) and at a second,
+    larger size (the buffer grows)."""
+    rng = np.random.default_rng(8)
+    for shape in ((300, 70), (300, 70), (500, 90)):
+        operands = [np.asarray(rng.standard_normal(shape), dtype=dtype, order=order) for _ in range(3)]
+        ours, twins = [o.copy(order="K") for o in operands], [o.copy(order="K") for o in operands]
+        getattr(numpy_paths, name)(*make(*ours))
+        getattr(reference_updates, name)(*make(*twins))
+        for mine, twin in zip(ours, twins):
+            np.testing.assert_array_equal(mine, twin)

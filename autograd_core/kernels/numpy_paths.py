@@ -8,6 +8,8 @@ semantics as the reference twins, which the tests hold them to), in fewer passes
 twins where the twins are slow: np.where with a random sign pattern is a branchy scalar loop
 here (relu_backward's twin: 295 us on 64K float32 against 55 us for a masked multiply).
 """
+import threading
+
 import numpy as np
 
 from . import reference, reference_loss
@@ -65,3 +67,65 @@ def cross_entropy_backward(g, probs, targets, ignore_index=-100):
     rows = np.flatnonzero(kept)
     out[rows, targets[rows]] -= scale[rows]
     return out
+
+
+# -- optimizer updates ----------------------------------------------------------------------
+# The twins allocate a temporary per term (``alpha * x``): above ~128 KiB each is a fresh mmap
+# whose pages fault in on every step.  These versions compute the same products, in the same
+# order (so the same bits), into one scratch buffer per thread that is reused step after step.
+_scratch = threading.local()
+
+
+def _scratch_like(y):
+    """A reusable flat buffer of y's size and dtype, private to this thread (threads may train
+    models side by side)."""
+    buffers = getattr(_scratch, "buffers", None)
+    if buffers is None:
+        buffers = _scratch.buffers = {}
+    buffer = buffers.get(y.dtype)
+    if buffer is None or buffer.size < y.size:
+        buffer = buffers[y.dtype] = np.empty(y.size, y.dtype)
+    return buffer[:y.size]
+
+
+def _flat(array):
+    return array.reshape(-1, order="A")  # C or F contiguous (the updates' contract): a view
+
+
+def axpy_(y, x, alpha):
+    """y += alpha * x (the twin's bits, no temporary)."""
+    y, x = _flat(y), _flat(x)
+    term = _scratch_like(y)
+    np.multiply(x, y.dtype.type(alpha), out=term)
+    y += term
+
+
+def scale_add_(y, beta, x, alpha):
+    """y = beta * y + alpha * x (the twin's bits, no temporary)."""
+    y, x = _flat(y), _flat(x)
+    y *= y.dtype.type(beta)
+    term = _scratch_like(y)
+    np.multiply(x, y.dtype.type(alpha), out=term)
+    y += term
+
+
+def sgd_momentum_(p, b, g, lr, momentum, dampening, nesterov):
+    """b = momentum * b + (1 - dampening) * g;  p += -lr * (g + momentum * b if nesterov else b),
+    the twin's bits without its temporaries."""
+    p, b, g = _flat(p), _flat(b), _flat(g)
+    kind = p.dtype.type
+    b *= kind(momentum)
+    if dampening == 0:
+        b += g  # (1 - 0) * g is g exactly
+    else:
+        term = _scratch_like(b)
+        np.multiply(g, kind(1 - dampening), out=term)
+        b += term
+    step = _scratch_like(p)
+    if nesterov:
+        np.multiply(b, kind(momentum), out=step)
+        step += g  # g + momentum * b: addition commutes exactly
+        step *= kind(-lr)
+    else:
+        np.multiply(b, kind(-lr), out=step)
+    p += step

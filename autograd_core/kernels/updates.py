@@ -24,6 +24,7 @@ those.  numpy twins are in `reference_updates.py`.
 import numpy as np
 from .jit import is_loaded, njit
 
+from . import numpy_paths
 from . import reference_updates as _twins
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -146,14 +147,14 @@ def _lerp_high(y, end, weight):
 def axpy_(y, x, alpha):
     """y += alpha * x, in place (`fusable(y, x)` must hold)."""
     if _numpy(y.size):
-        return _twins.axpy_(y, x, alpha)
+        return numpy_paths.axpy_(y, x, alpha)
     _axpy(_flat(y), _flat(x), alpha)
 
 
 def scale_add_(y, beta, x, alpha):
     """y = beta * y + alpha * x, in place (`fusable(y, x)` must hold)."""
     if _numpy(y.size):
-        return _twins.scale_add_(y, beta, x, alpha)
+        return numpy_paths.scale_add_(y, beta, x, alpha)
     _scale_add(_flat(y), beta, _flat(x), alpha)
 
 
@@ -193,5 +194,5 @@ def add_scaled(x, y, alpha):
 def sgd_momentum_(p, b, g, lr, momentum, dampening, nesterov):
     """One SGD-with-momentum step in place on p and b (`fusable(p, b, g)` and `fusable(b, g)` must hold)."""
     if _numpy(p.size):
-        return _twins.sgd_momentum_(p, b, g, lr, momentum, dampening, nesterov)
+        return numpy_paths.sgd_momentum_(p, b, g, lr, momentum, dampening, nesterov)
     _sgd_momentum(_flat(p), _flat(b), _flat(g), lr, momentum, dampening, nesterov)
