@@ -420,6 +420,8 @@ def test_update_numpy_paths_give_the_kernels_bits(name, make, monkeypatch):
     ("axpy_", lambda y, a, b: (y, a, -0.3)), ("scale_add_", lambda y, a, b: (y, 0.9, a, 0.1)),
     ("sgd_momentum_", lambda y, a, b: (y, a, b, 0.01, 0.9, 0.0, False)),
     ("sgd_momentum_", lambda y, a, b: (y, a, b, 0.03, 0.5, 0.2, True)),
+    ("addcmul_", lambda y, a, b: (y, a, b, -0.7)), ("addcdiv_", lambda y, a, b: (y, a, np.abs(b) + 1, 0.5)),
+    ("lerp_", lambda y, a, b: (y, a, 0.1)), ("lerp_", lambda y, a, b: (y, a, 0.9)),
 ])
 def test_scratch_buffer_update_paths_give_the_twins_bits(name, make, dtype, order):
     """numpy_paths' updates (one reused scratch buffer instead of a temporary per term) against the

@@ -129,3 +129,35 @@ def sgd_momentum_(p, b, g, lr, momentum, dampening, nesterov):
     else:
         np.multiply(b, kind(-lr), out=step)
     p += step
+
+
+def addcmul_(y, first, second, value):
+    """y += value * first * second (the twin's bits, no temporary)."""
+    y, first, second = _flat(y), _flat(first), _flat(second)
+    term = _scratch_like(y)
+    np.multiply(first, y.dtype.type(value), out=term)
+    term *= second
+    y += term
+
+
+def addcdiv_(y, first, second, value):
+    """y += value * (first / second) (the twin's bits, no temporary)."""
+    y, first, second = _flat(y), _flat(first), _flat(second)
+    term = _scratch_like(y)
+    np.divide(first, second, out=term)
+    term *= y.dtype.type(value)
+    y += term
+
+
+def lerp_(y, end, weight):
+    """y += weight * (end - y) for weight < 0.5, else y = end - (end - y) * (1 - weight): the twin's
+    bits, no temporary."""
+    y, end = _flat(y), _flat(end)
+    term = _scratch_like(y)
+    np.subtract(end, y, out=term)
+    if weight < 0.5:
+        term *= y.dtype.type(weight)
+        y += term
+    else:
+        term *= y.dtype.type(1 - weight)
+        np.subtract(end, term, out=y)

@@ -161,21 +161,21 @@ def scale_add_(y, beta, x, alpha):
 def addcmul_(y, first, second, value):
     """y += value * first * second, in place (`fusable(y, first, second)` must hold)."""
     if _numpy(y.size):
-        return _twins.addcmul_(y, first, second, value)
+        return numpy_paths.addcmul_(y, first, second, value)
     _addcmul(_flat(y), _flat(first), _flat(second), value)
 
 
 def addcdiv_(y, first, second, value):
     """y += value * first / second, in place (`fusable(y, first, second)` must hold)."""
     if _numpy(y.size):
-        return _twins.addcdiv_(y, first, second, value)
+        return numpy_paths.addcdiv_(y, first, second, value)
     _addcdiv(_flat(y), _flat(first), _flat(second), value)
 
 
 def lerp_(y, end, weight):
     """y += weight * (end - y), in place, with torch's two formulas (`fusable(y, end)` must hold)."""
     if _numpy(y.size):
-        return _twins.lerp_(y, end, weight)
+        return numpy_paths.lerp_(y, end, weight)
     if weight < 0.5:
         _lerp_low(_flat(y), _flat(end), weight)
     else:
