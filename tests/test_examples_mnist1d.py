@@ -57,3 +57,46 @@ def test_mnist1d_command_line_refuses_an_unknown_model():
     result = subprocess.run([sys.executable, os.path.join(EXAMPLES_DIR, "mnist1d_models.py"), "--quick",
                              "--models", "resnet"], capture_output=True, text=True, timeout=120, cwd=EXAMPLES_DIR)
     assert result.returncode == 2 and "resnet" in result.stderr
+
+
+def test_mnist1d_seeds_report_the_mean_and_sample_sd_of_the_per_seed_finals(example, capsys):
+    pytest.importorskip("mnist1d")
+    import statistics
+
+    module = example("mnist1d_models")
+    results = module.main(quick=True, compare_torch=False, kinds=("logreg", "mlp"), rows=("normal", "shuffled"),
+                          seeds=(0, 1, 2), plot=False)
+    printed = capsys.readouterr().out
+    for name, entry in results.items():
+        assert entry["seeds"] == [0, 1, 2] and len(entry["per_seed"]) == 3, name
+        finals = [seed_entry["final"] for seed_entry in entry["per_seed"]]
+        assert entry["finals"] == finals and entry["final"] == finals[0]  # the entry itself is the first seed's
+        assert entry["final_mean"] == pytest.approx(statistics.mean(finals))
+        assert entry["final_std"] == pytest.approx(statistics.stdev(finals))  # sample sd (n - 1)
+        # the table's cell: mean ± sd beside the paper's figure, then each seed's value
+        paper = module.PAPER[name.split("_")[0]][name.endswith("_shuffled")]
+        assert (f"{entry['final_mean']:.1f} ± {entry['final_std']:.1f}% (paper {paper}%, notebook"
+                in printed and " / ".join(f"{v:.1f}" for v in finals) + ")" in printed), name
+    # the seeds really change the initialisation: the MLP's 20-step curves differ between seeds
+    curves = [tuple(seed_entry["test_acc"]) for seed_entry in results["mlp"]["per_seed"]]
+    assert len(set(curves)) == 3
+    # and each seed's run is the single-seed run with that seed (the default stays seed 42, one run)
+    single = module.main(quick=True, compare_torch=False, kinds=("mlp",), rows=("normal",), seeds=(1,), plot=False)
+    assert single["mlp"]["test_acc"] == results["mlp"]["per_seed"][1]["test_acc"] and "per_seed" not in single["mlp"]
+    assert module.DEFAULT_SEEDS == (42,)
+
+
+def test_mnist1d_command_line_seeds_record_every_seed_in_the_json(tmp_path):
+    pytest.importorskip("mnist1d")
+    result = subprocess.run([sys.executable, os.path.join(EXAMPLES_DIR, "mnist1d_models.py"), "--steps", "20",
+                             "--models", "logreg", "--rows", "normal", "--seeds", "3,4", "--no-torch", "--no-plot",
+                             "--output", str(tmp_path)], capture_output=True, text=True, timeout=300, cwd=EXAMPLES_DIR)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "logistic regression (normal, seed 3): " in result.stdout and ", seed 4): " in result.stdout
+    saved = json.loads((tmp_path / "mnist1d_logreg_normal_seeds3_4.json").read_text())["logreg"]
+    assert saved["seeds"] == [3, 4] and [e["final"] for e in saved["per_seed"]] == saved["finals"]
+    assert saved["final_mean"] == pytest.approx(np.mean(saved["finals"]))
+    assert saved["final_std"] == pytest.approx(np.std(saved["finals"], ddof=1))
+    bad = subprocess.run([sys.executable, os.path.join(EXAMPLES_DIR, "mnist1d_models.py"), "--quick", "--seeds", "1,x"],
+                         capture_output=True, text=True, timeout=120, cwd=EXAMPLES_DIR)
+    assert bad.returncode == 2 and "--seeds" in bad.stderr
