@@ -88,13 +88,15 @@ def _scratch_like(y):
     return buffer[:y.size]
 
 
-def _flat(array):
-    return array.reshape(-1, order="A")  # C or F contiguous (the updates' contract): a view
+def flat_contiguous(array):
+    """A 1-d view of a contiguous array (C or F order), in memory order: no copy (the updates' operands)."""
+    return array.reshape(-1, order="A")
+
 
 
 def axpy_(y, x, alpha):
     """y += alpha * x (the twin's bits, no temporary)."""
-    y, x = _flat(y), _flat(x)
+    y, x = flat_contiguous(y), flat_contiguous(x)
     term = _scratch_like(y)
     np.multiply(x, y.dtype.type(alpha), out=term)
     y += term
@@ -102,7 +104,7 @@ def axpy_(y, x, alpha):
 
 def scale_add_(y, beta, x, alpha):
     """y = beta * y + alpha * x (the twin's bits, no temporary)."""
-    y, x = _flat(y), _flat(x)
+    y, x = flat_contiguous(y), flat_contiguous(x)
     y *= y.dtype.type(beta)
     term = _scratch_like(y)
     np.multiply(x, y.dtype.type(alpha), out=term)
@@ -112,7 +114,7 @@ def scale_add_(y, beta, x, alpha):
 def sgd_momentum_(p, b, g, lr, momentum, dampening, nesterov):
     """b = momentum * b + (1 - dampening) * g;  p += -lr * (g + momentum * b if nesterov else b),
     the twin's bits without its temporaries."""
-    p, b, g = _flat(p), _flat(b), _flat(g)
+    p, b, g = flat_contiguous(p), flat_contiguous(b), flat_contiguous(g)
     kind = p.dtype.type
     b *= kind(momentum)
     if dampening == 0:
@@ -133,7 +135,7 @@ def sgd_momentum_(p, b, g, lr, momentum, dampening, nesterov):
 
 def addcmul_(y, first, second, value):
     """y += value * first * second (the twin's bits, no temporary)."""
-    y, first, second = _flat(y), _flat(first), _flat(second)
+    y, first, second = flat_contiguous(y), flat_contiguous(first), flat_contiguous(second)
     term = _scratch_like(y)
     np.multiply(first, y.dtype.type(value), out=term)
     term *= second
@@ -142,7 +144,7 @@ def addcmul_(y, first, second, value):
 
 def addcdiv_(y, first, second, value):
     """y += value * (first / second) (the twin's bits, no temporary)."""
-    y, first, second = _flat(y), _flat(first), _flat(second)
+    y, first, second = flat_contiguous(y), flat_contiguous(first), flat_contiguous(second)
     term = _scratch_like(y)
     np.divide(first, second, out=term)
     term *= y.dtype.type(value)
@@ -152,7 +154,7 @@ def addcdiv_(y, first, second, value):
 def lerp_(y, end, weight):
     """y += weight * (end - y) for weight < 0.5, else y = end - (end - y) * (1 - weight): the twin's
     bits, no temporary."""
-    y, end = _flat(y), _flat(end)
+    y, end = flat_contiguous(y), flat_contiguous(end)
     term = _scratch_like(y)
     np.subtract(end, y, out=term)
     if weight < 0.5:

@@ -70,9 +70,7 @@ def _numpy(size):
     return size < LOAD_NUMBA_AT and not is_loaded()
 
 
-def _flat(array):
-    """A 1-d view of a contiguous array (C or F order), in memory order: no copy."""
-    return array.reshape(-1, order="A")
+_flat = numpy_paths.flat_contiguous  # 1-d views of the C/F-contiguous operands the kernels take
 
 
 @njit(**_JIT)
