@@ -44,7 +44,7 @@ import time
 import tracemalloc
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import machine_info  # noqa: E402
+from report import machine_info, write_result  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "checkpoint_memory.json")
 WAYS = ("none", "each-layer", "sqrt-segments")
@@ -177,13 +177,8 @@ def main(argv=None):
     same_loss = all(len({row["loss"] for row in rows if row["block"] == block}) == 1 for block in BLOCKS)
     result = {"dtype": "float32", "repeats": 1 if args.quick else args.repeats,
               "rounds": 1 if args.quick else args.rounds, "same_loss_every_way": same_loss,
-              "machine": machine_info(), "load_average": {"start": load_before, "end": os.getloadavg()},
-              "rows": rows}
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as handle:
-        json.dump(result, handle, indent=1)
-    print(f"load average {load_before[0]:.2f} -> {os.getloadavg()[0]:.2f}; wrote {args.out}")
-    return result
+              "machine": machine_info(), "rows": rows}
+    return write_result(args.out, result, load_before)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ core ours runs on between samples; see benchmarks/README.md).  The CPU, numpy's 
 versions and the load average go into the JSON beside the times.
 """
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -28,7 +27,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import machine_info, numpy_simd  # noqa: E402
+from report import machine_info, numpy_simd, write_result  # noqa: E402
 
 import autograd_core as ag  # noqa: E402
 from nn import functional as F  # noqa: E402
@@ -109,13 +108,8 @@ def main(argv=None):
             print(f"{name:12s} {layout:11s} {ours_s * 1e3:8.3f}ms {torch_text} {ratio_text}", flush=True)
     result = {"elements": side * side, "dtype": "float32", "repeats": repeats,
               "torch_threads": args.torch_threads if torch is not None else None,
-              "machine": dict(machine_info(), numpy_simd=numpy_simd()),
-              "load_average": {"start": load_before, "end": os.getloadavg()}, "rows": rows}
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as handle:
-        json.dump(result, handle, indent=1)
-    print(f"load average {load_before[0]:.2f} -> {os.getloadavg()[0]:.2f}; wrote {args.out}")
-    return result
+              "machine": dict(machine_info(), numpy_simd=numpy_simd()), "rows": rows}
+    return write_result(args.out, result, load_before)
 
 
 if __name__ == "__main__":

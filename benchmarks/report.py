@@ -1,4 +1,5 @@
 """Turning results into markdown tables (one per workload) and describing the machine."""
+import json
 import os
 import platform
 import statistics
@@ -37,6 +38,18 @@ def machine_info():
         "python": platform.python_version(), "versions": versions, "blas": blas,
         "env": {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "NUMBA_"))},
     }
+
+
+def write_result(path, result, load_before):
+    """Record the load average (at the start: `load_before`, and now) in `result`, write it to `path`
+    as JSON (making its folder) and say so."""
+    load_after = os.getloadavg()
+    result["load_average"] = {"start": load_before, "end": load_after}
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as handle:
+        json.dump(result, handle, indent=1)
+    print(f"load average {load_before[0]:.2f} -> {load_after[0]:.2f}; wrote {path}")
+    return result
 
 
 def numpy_simd():
