@@ -178,13 +178,8 @@ def bilinear_jvp(ctx, *tangents):
     a, b, *rest = ctx.inputs
     t_a, t_b = tangents[0], tangents[1]
     apply = ctx.op.apply
-    total = None
-    if t_a is not None:
-        total = apply(t_a, b, *rest, **ctx.params)
-    if t_b is not None:
-        term = apply(a, t_b, *rest, **ctx.params)
-        total = term if total is None else total + term
-    return total
+    return sum_of(apply(t_a, b, *rest, **ctx.params) if t_a is not None else None,
+                  apply(a, t_b, *rest, **ctx.params) if t_b is not None else None)
 
 
 def sum_of(*terms):
