@@ -7,7 +7,7 @@ gradients shaped like the arguments (nested tuples, lists and dicts too).
 import functools
 
 from ..creation import zeros_like
-from ..engine import grad as engine_grad
+from ..autograd._functional_utils import autograd_grad
 from ..grad_mode import enable_grad
 from ..tensor import Tensor
 from ._levels import check_tensors, detach_tree_leaves, fresh_leaf, inside_transform, needs_graph
@@ -65,13 +65,7 @@ def differentiable_leaves(args, argnums):
 
 def gradients(outputs, inputs, grad_outputs, create_graph, retain_graph=None):
     """d(outputs)/d(inputs) contracted with `grad_outputs`; zeros for an input the outputs do not use."""
-    pairs = [(out, g) for out, g in zip(outputs, grad_outputs) if out.requires_grad]
-    if pairs:
-        kept_outputs, kept_grads = zip(*pairs)
-        grads = engine_grad(list(kept_outputs), list(inputs), list(kept_grads), retain_graph=retain_graph,
-                            create_graph=create_graph, allow_unused=True)
-    else:
-        grads = [None] * len(inputs)
+    grads = autograd_grad(outputs, inputs, grad_outputs, create_graph=create_graph, retain_graph=retain_graph)
     return [zeros_like(x) if g is None else g for g, x in zip(grads, inputs)]
 
 
