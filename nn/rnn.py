@@ -4,11 +4,11 @@
     output, h_n = gru(x)          # x (batch, time, 1) -> output (batch, time, 12), h_n (2, batch, 6)
 
 How a layer runs (per layer and direction): the input-to-hidden products of all
-time steps are one matmul, ``(T, B, I) @ W_ih^T``; then a Python loop over the
-time steps applies the step of `nn/rnn_cells.py`, one small matmul with W_hh and a
-handful of elementwise ops per step.  Every op is recorded on the tape, so
-backward through time is the engine's ordinary (iterative, never recursive)
-reverse pass, and second derivatives work as for any other composition of ops.
+time steps are one matmul, ``(T, B, I) @ W_ih^T``; then the whole recurrence is one
+recorded op (`autograd_core/ops/recurrent_sequence.py`), which loops over the time
+steps on arrays (one small matmul with W_hh and one fused gate kernel per step) and
+runs backpropagation through time as a loop too (never recursion).  Its backward
+rule is also written in differentiable ops, so second derivatives work.
 
 Shapes, as torch's (D = 2 if bidirectional else 1, L = num_layers):
   input   (T, B, input_size), or (B, T, input_size) with batch_first, or unbatched (T, input_size)
@@ -23,32 +23,33 @@ import numbers
 import warnings
 
 import autograd_core as ag
+from autograd_core.ops.recurrent_sequence import gru_sequence, lstm_sequence, rnn_sequence  # one op per sequence
 
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
-from .rnn_cells import (
-    GATE_BLOCKS, check_sizes, elman_step, gru_step, hidden_weights, lstm_step, project_inputs, reset_uniform,
-    shape_of,
-)
+from .rnn_cells import GATE_BLOCKS, check_sizes, project_all_inputs, reset_uniform, shape_of
 
 
 def run_direction(mode, x, h, c, weights, hidden_size, reverse):
-    """One layer, one direction over x (T, B, I): returns (outputs (T, B, H), h_T, c_T)."""
+    """One layer, one direction over x (T, B, I): returns (outputs (T, B, H), h_T, c_T).
+
+    One matmul for the input projections of every step, then the whole recurrence as one op
+    (autograd_core/ops/recurrent_sequence.py); h_T (and c_T) are the output's last step in
+    the direction's order (its first row for the reverse direction)."""
     weight_ih, weight_hh, bias_ih, bias_hh = weights
-    projected = [ag.unbind(part, 0) for part in project_inputs(mode, x, weight_ih, bias_ih, bias_hh, hidden_size)]
-    recurrent = hidden_weights(mode, weight_hh, bias_hh, hidden_size)
-    steps = x.shape[0]
-    outputs = [None] * steps
-    for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
-        if mode == "GRU":
-            h = gru_step(projected[0][t], projected[1][t], h, *recurrent)
-        elif mode == "LSTM":
-            h, c = lstm_step(projected[0][t], h, c, recurrent[0])
-        else:
-            h = elman_step(projected[0][t], h, recurrent[0], "tanh" if mode == "RNN_TANH" else "relu")
-        outputs[t] = h
-    return ag.stack(outputs, 0), h, c
+    projected = project_all_inputs(mode, x, weight_ih, bias_ih, bias_hh, hidden_size)
+    last = 0 if reverse else -1
+    if mode == "LSTM":
+        states = lstm_sequence(projected, h, c, weight_hh, reverse=reverse)
+        outputs = states[0]
+        return outputs, outputs[last], states[1, last]
+    if mode == "GRU":
+        bias_hn = None if bias_hh is None else bias_hh[2 * hidden_size:]
+        outputs = gru_sequence(projected, h, weight_hh, bias_hn, reverse=reverse)
+    else:
+        outputs = rnn_sequence(projected, h, weight_hh, "tanh" if mode == "RNN_TANH" else "relu", reverse=reverse)
+    return outputs, outputs[last], c
 
 
 class RNNBase(Module):

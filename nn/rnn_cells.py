@@ -41,17 +41,21 @@ def project_inputs(mode, x, weight_ih, bias_ih, bias_hh, hidden_size):
     ``(W_ih x + b_ih + b_hh,)`` for Elman and LSTM, and ``(rz, n)`` for GRU, where
     ``rz = W_i(r,z) x + b_i(r,z) + b_h(r,z)`` and ``n = W_in x + b_in``.
     """
-    if bias_ih is None:
-        projected = ag.linear(x, weight_ih)
-    elif mode == "GRU":
-        # b_hr and b_hz add to the gates like b_ih does; b_hn must stay inside r * (...).
-        bias_hh_rz = bias_hh[: 2 * hidden_size]
-        projected = ag.linear(x, weight_ih, bias_ih + ag.pad(bias_hh_rz, (0, hidden_size)))
-    else:
-        projected = ag.linear(x, weight_ih, bias_ih + bias_hh)
+    projected = project_all_inputs(mode, x, weight_ih, bias_ih, bias_hh, hidden_size)
     if mode == "GRU":
         return tuple(ag.split(projected, [2 * hidden_size, hidden_size], dim=-1))
     return (projected,)
+
+
+def project_all_inputs(mode, x, weight_ih, bias_ih, bias_hh, hidden_size):
+    """`project_inputs` as one tensor (..., blocks * hidden_size): the GRU's (rz, n) not split."""
+    if bias_ih is None:
+        return ag.linear(x, weight_ih)
+    if mode == "GRU":
+        # b_hr and b_hz add to the gates like b_ih does; b_hn must stay inside r * (...).
+        bias_hh_rz = bias_hh[: 2 * hidden_size]
+        return ag.linear(x, weight_ih, bias_ih + ag.pad(bias_hh_rz, (0, hidden_size)))
+    return ag.linear(x, weight_ih, bias_ih + bias_hh)
 
 
 def hidden_weights(mode, weight_hh, bias_hh, hidden_size):
