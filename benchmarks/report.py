@@ -110,22 +110,43 @@ def _notes(case_entries):
     return lines
 
 
+# W3's two forms, each its own table (the cases carry work["form"]).
+_W3_FORM_TITLES = {"explicit": "`act(x).backward(g)`, g a contiguous random gradient",
+                   "sum": "`act(x).sum().backward()`: the gradient arrives as a broadcast of one number"}
+
+
 def timed_markdown(key, workload):
     """Rows: libraries; columns: cases; cells: median and ratio to torch."""
     cases = [c for c in workload["cases"] if not c["machine_only"]]
     machine_only = [c for c in workload["cases"] if c["machine_only"]]
-    per_op = workload["per_op"]
-    libraries = [lib for lib in LIBRARIES if any(lib in c["results"] for c in cases)]
-    header = ["library"] + [c["label"] for c in cases]
-    extra = _extra_column(key, cases)
-    if extra:
-        header.append(extra[0])
     lines = [f"### {key}: {workload['title']}", ""]
-    if per_op:
+    if workload["per_op"]:
         lines.append("Time per op (call time / ops), ratio to torch in parentheses.")
     else:
         lines.append("Median time per call, ratio to torch in parentheses.")
-    lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    forms = [] if key != "W3" else list(dict.fromkeys(c["work"].get("form", "explicit") for c in cases))
+    if len(forms) > 1:
+        for form in forms:
+            group = [c for c in cases if c["work"].get("form", "explicit") == form]
+            lines += ["", f"{_W3_FORM_TITLES.get(form, form)}:"]
+            lines += _timed_table(key, workload, group, label=lambda c: c["label"].split(",")[0])
+    else:
+        lines += _timed_table(key, workload, cases)
+    lines.append("")
+    lines += _machine_lines(key, machine_only, cases)
+    lines += _notes([(c["label"], c["results"]) for c in cases + machine_only])
+    return "\n".join(lines) + "\n"
+
+
+def _timed_table(key, workload, cases, label=None):
+    """The markdown lines of one table: a row per library, a column per case."""
+    per_op = workload["per_op"]
+    libraries = [lib for lib in LIBRARIES if any(lib in c["results"] for c in cases)]
+    header = ["library"] + [label(c) if label else c["label"] for c in cases]
+    extra = _extra_column(key, cases)
+    if extra:
+        header.append(extra[0])
+    lines = ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for library in libraries:
         cells = [library]
         for case in cases:
@@ -140,10 +161,7 @@ def timed_markdown(key, workload):
         lines.append("| " + " | ".join(cells) + " |")
     if key == "W3":
         lines.append(_memory_floor_row(cases, len(header)))
-    lines.append("")
-    lines += _machine_lines(key, machine_only, cases)
-    lines += _notes([(c["label"], c["results"]) for c in cases + machine_only])
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _floor_median(case):

@@ -74,16 +74,22 @@ _ACTIVATIONS = {
 }
 
 
-def activation(x, g, name):
-    """W3: forward and backward of one activation on a large float32 vector."""
+def activation(x, g, name, form="explicit"):
+    """W3: forward and backward of one activation on a large float32 vector (form "sum":
+    ``act(x).sum().backward()``)."""
     if str(name) not in _ACTIVATIONS:
         raise Unsupported(f"mygrad {VERSION} has no {name} (and no erf to build it from)")
     function = _ACTIVATIONS[str(name)]
     leaf = mg.tensor(x)
 
+    summed = str(form) == "sum"
+
     def run():
         out = function(leaf)
-        out.backward(g)
+        if summed:
+            out.sum().backward()
+        else:
+            out.backward(g)
         return out
 
     def check():

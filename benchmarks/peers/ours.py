@@ -7,6 +7,12 @@ from .common import Timed, mlp_check
 
 VERSION = ag.__version__
 
+# The torch worker runs with torch.set_num_threads(2), a fixed count; ours gets a fixed count too
+# (the cores this process may use), not its default of "the cores other processes left idle over
+# the last second": measured that way, ours' first call after torch's timed batch on the other
+# core sees the machine busy and runs serially for a second -- the whole of its own batch.
+ag.set_num_threads(ag.get_num_threads())
+
 
 def _functional():
     # Imported on first use so that a missing nn.functional fails one workload, not the worker.
@@ -73,16 +79,21 @@ def _activation(name):
     }[name]
 
 
-def activation(x, g, name):
-    """W3: forward and backward of one activation on a large float32 vector."""
+def activation(x, g, name, form="explicit"):
+    """W3: forward and backward of one activation on a large float32 vector: ``act(x).backward(g)``
+    (form "explicit") or ``act(x).sum().backward()`` (form "sum")."""
     function = _activation(str(name))
     leaf = ag.from_numpy(x).requires_grad_()
     upstream = ag.from_numpy(g)
+    summed = str(form) == "sum"
 
     def run():
         leaf.grad = None
         out = function(leaf)
-        out.backward(upstream)
+        if summed:
+            out.sum().backward()
+        else:
+            out.backward(upstream)
         return out
 
     def check():

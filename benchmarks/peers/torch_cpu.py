@@ -67,16 +67,21 @@ _ACTIVATIONS = {
 }
 
 
-def activation(x, g, name):
-    """W3: forward and backward of one activation on a large float32 vector."""
+def activation(x, g, name, form="explicit"):
+    """W3: forward and backward of one activation on a large float32 vector: ``act(x).backward(g)``
+    (form "explicit") or ``act(x).sum().backward()`` (form "sum")."""
     function = _ACTIVATIONS[str(name)]
     leaf = torch.from_numpy(x).requires_grad_()
     upstream = torch.from_numpy(g)
+    summed = str(form) == "sum"
 
     def run():
         leaf.grad = None
         out = function(leaf)
-        out.backward(upstream)
+        if summed:
+            out.sum().backward()
+        else:
+            out.backward(upstream)
         return out
 
     def check():

@@ -10,6 +10,7 @@ from peers import MACHINE
 
 MLP_SIZES = (784, 512, 512, 10)
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh", "gelu")
+W3_FORMS = ("explicit", "sum")
 
 
 class Case:
@@ -108,8 +109,12 @@ def _w3_cases(quick):
     # forward reads x, writes y; backward reads g and x (or y), writes dx: 5 passes of x's size,
     # against a copy of x (read + write: 2 passes) timed alongside
     floor = ("copy", {"x": arrays["x"]}, {"bytes": 2 * arrays["x"].nbytes})
-    return [Case(name, "activation", arrays, {"name": name}, floor=floor,
-                 work={"bytes": 5 * arrays["x"].nbytes, "elements": size}) for name in ACTIVATIONS]
+    # Two forms: act(x).backward(g) with a contiguous g, and act(x).sum().backward(), whose
+    # gradient reaches the activation as a broadcast of one number (stride 0).  The sum form's
+    # floor is taken as the same 5 passes (read x, write y, read y for the sum, read x, write dx).
+    return [Case(name if form == "explicit" else f"{name}, sum()", "activation", arrays, {"name": name, "form": form},
+                 floor=floor, work={"bytes": 5 * arrays["x"].nbytes, "elements": size, "form": form})
+            for form in W3_FORMS for name in ACTIVATIONS]
 
 
 def _w4_cases(quick):
