@@ -121,6 +121,21 @@ def test_pow_with_a_zero_exponent_number():
     assert a.grad.tolist() == [0.0, 0.0]
 
 
+
+def test_higher_derivatives_of_a_square_at_zero_have_no_nan_inside():
+    # d/dx x^2 = 2 x^1, d^2 = 2 x^0, d^3 = 0 x^-1: the third step's rule once computed
+    # 0 * 0^-1 = 0 * inf and masked it with a where(); recorded (create_graph), the fourth step
+    # then multiplied the zero gradient that where() sends back by that inf: a NaN inside.
+    x = ag.tensor([0.0, 1.5, -2.0], dtype=ag.float64, requires_grad=True)
+    with np.errstate(all="raise"):
+        (first,) = ag.grad((x ** 2).sum(), x, create_graph=True)
+        (second,) = ag.grad(first.sum(), x, create_graph=True)
+        (third,) = ag.grad(second.sum(), x, create_graph=True)
+        (fourth,) = ag.grad(third.sum(), x, allow_unused=True)
+    assert first.tolist() == [0.0, 3.0, -4.0] and second.tolist() == [2.0, 2.0, 2.0]
+    assert third.tolist() == [0.0, 0.0, 0.0]
+    assert fourth is None or fourth.tolist() == [0.0, 0.0, 0.0]
+
 @pytest.mark.parametrize("function, points, expected", [
     (F.relu6, [0.0, 6.0, -1.0, 3.0], [0.0, 0.0, 0.0, 1.0]),
     (F.hardtanh, [-1.0, 1.0, 0.0, 2.0], [0.0, 0.0, 1.0, 0.0]),

@@ -123,11 +123,7 @@ class Pow(Op):
         needs_grad = ctx.needs_input_grad
         grad_a = None
         if needs_grad[0]:
-            with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 where b == 0: replaced below
-                grad_a = g * b * a ** (b - 1)
-            exponent_zero = np.asarray(xp.value(b)) == 0
-            if exponent_zero.any():  # d/da a^0 = 0 everywhere, also at a == 0 (where b a^(b-1) is 0 * inf)
-                grad_a = xp.where(exponent_zero, 0, grad_a)
+            grad_a = g * b * _power_below(xp, a, b)
         grad_b = None
         if needs_grad[1]:
             # d/db a^b = a^b log(a), whose limit at a == 0 is 0 (for b > 0): avoid log(0) there.
@@ -141,14 +137,25 @@ class Pow(Op):
         xp, out = ctx.xp, ctx.output
         term_a = term_b = None
         if t_a is not None:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                term_a = t_a * b * a ** (b - 1)
-            exponent_zero = np.asarray(xp.value(b)) == 0
-            if exponent_zero.any():
-                term_a = xp.where(exponent_zero, 0, term_a)
+            term_a = t_a * b * _power_below(xp, a, b)
         if t_b is not None:
             term_b = t_b * out * _log_of_base(xp, a)
         return sum_of(term_a, term_b)
+
+
+def _power_below(xp, a, b):
+    """a^(b-1), the factor of d/da a^b = b a^(b-1), with the base taken as 1 where b == 0.
+
+    d/da a^0 = 0 everywhere, also at a == 0, where b a^(b-1) would be 0 * inf = NaN.  Replacing
+    the result afterwards (where(b == 0, 0, ...)) would leave the inf inside the recorded graph,
+    and a higher derivative would multiply the zero gradient the `where` sends it by that inf
+    (NaN again).  With the base replaced first nothing infinite is ever computed for b == 0.
+    """
+    exponent_zero = np.asarray(xp.value(b)) == 0
+    if exponent_zero.any():
+        a = xp.where(exponent_zero, 1, a)
+    with np.errstate(divide="ignore"):  # 0 ** negative: inf, as torch (d/da a^0.5 at a == 0)
+        return a ** (b - 1)
 
 
 def _log_of_base(xp, a):
