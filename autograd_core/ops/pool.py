@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..kernels import convolution
+from ..kernels import convolution, max_pool
 from .conv import Conv, Geometry
 from .conv import _expand as conv_expand
 from .linalg import MatMul
@@ -125,7 +125,7 @@ class MaxPool(Op):
 
 
 def max_pool_kernel(x, shape):
-    """(the window maxima, where each is in its (N, C) plane): one pass of kernels/convolution.py's loop."""
+    """(the window maxima, where each is in its (N, C) plane): one pass of kernels/max_pool.py's loop."""
     n, c = x.shape[:2]
     if x.ndim == 3:  # 1-D as 2-D with height 1
         kh, sh, ph, dh = 1, 1, 0, 1
@@ -136,7 +136,7 @@ def max_pool_kernel(x, shape):
         x4, out_sizes = x, shape.out_sizes
     out = np.empty((n, c) + out_sizes, x.dtype)
     plane = np.empty((n, c) + out_sizes, np.int64)
-    convolution.max_pool_2d(x4, kh, kw, sh, sw, ph, pw, dh, dw, out, plane)
+    max_pool.max_pool_2d(x4, kh, kw, sh, sw, ph, pw, dh, dw, out, plane)
     final = (n, c) + shape.out_sizes
     return out.reshape(final), plane.reshape(final)
 

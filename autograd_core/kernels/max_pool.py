@@ -1,0 +1,76 @@
+"""The Numba loop of max pooling (ops/pool.py), 1-D and 2-D, cut over the batch for the thread pool.
+
+numpy's path is an argmax over a strided view of the windows: its per-inner-loop overhead on a
+window of 2 or 4 elements dominates (~11 ms for a 2x2 pool of (128, 16, 8, 8) float32 under
+load).  This loop reads every element of each window once, the padding cut from the loop
+bounds.  It still costs ~15 ns per 2x2 window here (~600 us on that input): the running
+maximum and its position are a chain of dependent selects per window.  Rewriting it with flat
+indices, or with the batch innermost (so that it vectorizes across planes), measured no faster.
+
+A call is cut into chunks of whole samples for kernels/parallel.py's pool; each output depends
+only on its own window, so the bits do not depend on the thread count.  The numpy twin is
+ops/pool.py's `max_pool_numpy` (tests/nn/test_conv_pool_kernels.py).
+"""
+from . import parallel
+from .convolution import sample_chunks
+from .jit import njit
+
+__all__ = ["max_pool_2d"]
+
+_JIT = dict(cache=True, nogil=True, error_model="numpy")
+
+#: Window elements read per chunk at least (~4 ns each here, a select chain per window: ~50 us).
+GRAIN = 1 << 14
+
+
+@njit(**_JIT)
+def _window_range(start, k, d, size):
+    """The kernel offsets [lo, hi) whose positions start + a d fall inside [0, size)."""
+    lo = 0
+    if start < 0:
+        lo = (-start + d - 1) // d
+    hi = k
+    last = start + (k - 1) * d
+    if last >= size:
+        hi = k - ((last - size) // d + 1)
+    return lo, hi
+
+
+@njit(**_JIT)
+def _max_pool_chunk(x, kh, kw, sh, sw, ph, pw, dh, dw, out, plane, n0, n1):
+    _, c_, oh, ow = out.shape
+    height, width = x.shape[2], x.shape[3]
+    for n in range(n0, n1):
+        for c in range(c_):
+            for y in range(oh):
+                top = y * sh - ph
+                a_lo, a_hi = _window_range(top, kh, dh, height)
+                for j in range(ow):
+                    left = j * sw - pw
+                    b_lo, b_hi = _window_range(left, kw, dw, width)
+                    row, column = top + a_lo * dh, left + b_lo * dw
+                    best = x[n, c, row, column]
+                    where = row * width + column
+                    for a in range(a_lo, a_hi):
+                        row = top + a * dh
+                        for b in range(b_lo, b_hi):
+                            column = left + b * dw
+                            value = x[n, c, row, column]
+                            # selects, not branches (random data mispredicted half of them); NaN beats every number
+                            take = (value > best) | ((value != value) & (best == best))
+                            best = value if take else best
+                            where = row * width + column if take else where
+                    out[n, c, y, j] = best
+                    plane[n, c, y, j] = where
+
+
+def max_pool_2d(x, kh, kw, sh, sw, ph, pw, dh, dw, out, plane):
+    """The maximum of each window of x (N, C, H, W), padding as -inf, into out (N, C, Oh, Ow), and
+    where it is, row * W + column in its (H, W) plane, into plane (int64, same shape as out).
+
+    The first maximum wins, and the first NaN (NaN beats every number), as numpy's argmax.
+    Every window holds at least one element of x (torch's padding <= kernel / 2 rule)."""
+    samples = x.shape[0]
+    chunks = sample_chunks(samples, out.size // max(samples, 1) * kh * kw, GRAIN)
+    parallel.run_chunks(_max_pool_chunk, [(x, kh, kw, sh, sw, ph, pw, dh, dw, out, plane, n0, n1)
+                                          for n0, n1 in chunks])

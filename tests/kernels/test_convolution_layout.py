@@ -1,0 +1,97 @@
+"""The chunked loops of kernels/convolution.py and kernels/max_pool.py: the layout copies against
+their numpy twins (kernels/reference_convolution.py), and every loop's bits independent of how
+many threads run its chunks.
+
+(im2col, col2im and max pooling against their numpy twins: tests/nn/test_conv_pool_kernels.py.)
+"""
+import numpy as np
+import pytest
+
+import autograd_core as ag
+from autograd_core.kernels import convolution, max_pool, parallel
+from autograd_core.kernels import reference_convolution as twin
+from autograd_core.ops import conv, pool
+
+from kernel_testing import DTYPES
+
+
+def layouts(shape, dtype, rng):
+    """The array of `shape` as C-contiguous, a strided slice and a transposed copy's view."""
+    base = rng.standard_normal(shape).astype(dtype)
+    wide = rng.standard_normal(shape[:-1] + (2 * shape[-1] + 1,)).astype(dtype)
+    flipped = np.ascontiguousarray(np.swapaxes(base, 0, 2)).swapaxes(0, 2) if len(shape) == 3 else base
+    return [("contiguous", base), ("strided", wide[..., 1::2]), ("transposed", flipped)]
+
+
+SHAPES = [(1, 1, 1), (3, 5, 7), (25, 33, 19), (4, 0, 3)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_by_sample_equals_the_twin(shape, dtype, with_bias):
+    rng = np.random.default_rng(0)
+    for label, product in layouts(shape, dtype, rng):
+        product = product.copy() if label == "contiguous" else product
+        if product.size:
+            product.reshape(-1)[0] = -0.0  # kept as -0.0 without a bias
+        bias = rng.standard_normal(shape[0]).astype(dtype) if with_bias else np.empty(0, dtype)
+        ours = np.empty((shape[1], shape[0], shape[2]), dtype)
+        theirs = np.empty_like(ours)
+        convolution.by_sample(product, bias, ours)
+        twin.by_sample(product, bias, theirs)
+        np.testing.assert_array_equal(ours, theirs, err_msg=label)
+        assert np.array_equal(np.signbit(ours), np.signbit(theirs)), label
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_by_channel_equals_the_twin(shape, dtype):
+    rng = np.random.default_rng(1)
+    for label, g in layouts(shape, dtype, rng):
+        ours = np.empty((shape[1], shape[0], shape[2]), dtype)
+        theirs = np.empty_like(ours)
+        convolution.by_channel(g, ours)
+        twin.by_channel(g, theirs)
+        np.testing.assert_array_equal(ours, theirs, err_msg=label)
+
+
+@pytest.fixture
+def many_chunks(monkeypatch):
+    """Every loop cut into as many chunks as it has samples (up to 4 per thread), on 1 or 2 threads."""
+    monkeypatch.setattr(convolution, "GRAIN", 1)
+    monkeypatch.setattr(convolution, "COPY_GRAIN", 1)
+    monkeypatch.setattr(max_pool, "GRAIN", 1)
+    before = parallel._num_threads
+    yield
+    parallel._num_threads = before
+
+
+def _run_on(threads, function):
+    ag.set_num_threads(threads)
+    return function()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_loops_give_the_same_bits_on_one_and_two_threads(many_chunks, dtype):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((9, 4, 7, 6)).astype(dtype)
+    geometry = conv._geometry("conv", 2, x.shape, (5, 4, 3, 2), (2, 1), (1, 1), (1, 2), 1)
+    cols_shape = conv.im2col(x, geometry).shape
+    cols = rng.standard_normal(cols_shape).astype(dtype)
+    product = rng.standard_normal((5, 9, 13)).astype(dtype)
+    bias = rng.standard_normal(5).astype(dtype)
+    shape = pool.PoolShape("max_pool2d", x.shape, 3, 2, 1, 1, True)
+
+    def everything():
+        sample_major = np.empty((9, 5, 13), dtype)
+        convolution.by_sample(product, bias, sample_major)
+        channel_major = np.empty((5, 9, 13), dtype)
+        convolution.by_channel(sample_major, channel_major)
+        return (conv.im2col(x, geometry), conv.col2im(cols, geometry, dtype), sample_major, channel_major,
+                *pool.max_pool_kernel(x, shape))
+
+    assert len(_run_on(2, lambda: convolution.sample_chunks(9, 1))) > 1  # the fixture's grains do cut the work
+    for one, two in zip(_run_on(1, everything), _run_on(2, everything)):
+        assert one.dtype == two.dtype
+        np.testing.assert_array_equal(one, two)
