@@ -150,6 +150,11 @@ class Linear(Op):
             # A small batch: OpenBLAS is ~1.4x faster at (W @ x^T)^T than at x @ W^T here
             # ((32, 784) x (784, 512): 300 against 430 us), even with the copy back to rows.
             out = np.ascontiguousarray(np.matmul(weight, x.T).T)
+        elif x.shape[-1] == 1:
+            # in_features 1 (a recurrent layer's input projection): numpy's matmul does not use BLAS
+            # for an inner dimension of 1; dot on the folded 2-D product does, with the same products
+            # ((4000, 1) x (1, 256) float32: 1.6 ms against 0.11 ms).
+            out = np.dot(x.reshape(-1, 1), weight.T).reshape(x.shape[:-1] + weight.shape[:1])
         else:
             out = np.matmul(x, weight.T)
         if bias is not None:
