@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import autograd_core as ag
-from autograd_core.ops import recurrent
+from autograd_core.ops import recurrent, recurrent_sequence
 import nn.functional as F
 
 rng = np.random.default_rng(7)
@@ -71,6 +71,13 @@ CASES = {
     "gru_cell_update": (recurrent.gru_cell_update, lambda: (signed(2, 6), signed(2, 3), signed(2, 9), signed(2, 3))),
     "lstm_cell_state": (recurrent.lstm_cell_state, lambda: (signed(2, 8), signed(2, 2))),
     "lstm_cell_output": (recurrent.lstm_cell_output, lambda: (signed(2, 8), signed(2, 2))),
+    # the whole-sequence ops of nn.RNN/GRU/LSTM (more shapes in tests/ops/test_recurrent_sequence.py)
+    "lstm_sequence": (lambda p, h, c, w: recurrent_sequence.lstm_sequence(p, h, c, w, reverse=True),
+                      lambda: (signed(3, 2, 8), signed(2, 2), signed(2, 2), signed(8, 2))),
+    "gru_sequence": (recurrent_sequence.gru_sequence, lambda: (signed(3, 2, 6), signed(2, 2), signed(6, 2), signed(2))),
+    "rnn_sequence_tanh": (recurrent_sequence.rnn_sequence, lambda: (signed(3, 2, 2), signed(2, 2), signed(2, 2))),
+    "rnn_sequence_relu": (lambda p, h, w: recurrent_sequence.rnn_sequence(p, h, w, "relu"),
+                          lambda: (positive(3, 2, 2), positive(2, 2), signed(2, 2))),
     "avg_pool1d": (lambda x: ag.avg_pool1d(x * x, 3, 2, 1, count_include_pad=False), lambda: (signed(2, 2, 7),)),
     "avg_pool2d": (lambda x: F.avg_pool2d(x * x, 2, ceil_mode=True), lambda: (signed(1, 2, 5, 5),)),
     "adaptive_avg_pool1d": (lambda x: ag.adaptive_avg_pool1d(x * x, 3), lambda: (signed(2, 2, 7),)),

@@ -59,24 +59,33 @@ def lstm_forward_step(hh, projected, c_prev, gates, h_out, c_out, tanh_c):
 
 
 @njit(**_JIT)
+def _lstm_backward_row(grad_h, grad_c, recurrent, carry, gates, tanh_c, c_prev, d_gates, carry_out):
+    size = c_prev.size
+    one = c_prev.dtype.type(1)
+    for j in range(size):
+        t = tanh_c[j]
+        o = gates[3 * size + j]
+        dh = grad_h[j] + recurrent[j]
+        d_gates[3 * size + j] = dh * t * o * (one - o)
+        carry_out[j] = grad_c[j] + carry[j] + dh * o * (one - t * t)  # dL/dc_t, scaled by f below
+    for j in range(size):
+        i = gates[j]
+        f = gates[size + j]
+        cell = gates[2 * size + j]
+        dc = carry_out[j]
+        d_gates[j] = dc * cell * i * (one - i)
+        d_gates[size + j] = dc * c_prev[j] * f * (one - f)
+        d_gates[2 * size + j] = dc * i * (one - cell * cell)
+        carry_out[j] = dc * f
+
+
+@njit(**_JIT)
 def lstm_backward_step(grad_h, grad_c, recurrent, carry, gates, tanh_c, c_prev, d_gates, carry_out):
     """One LSTM step's pre-activation gradients and dL/dc_(t-1) (see the twin)."""
-    batch, size = c_prev.shape
-    one = c_prev.dtype.type(1)
-    for b in range(batch):
-        for j in range(size):
-            i = gates[b, j]
-            f = gates[b, size + j]
-            cell = gates[b, 2 * size + j]
-            o = gates[b, 3 * size + j]
-            t = tanh_c[b, j]
-            dh = grad_h[b, j] + recurrent[b, j]
-            dc = grad_c[b, j] + carry[b, j] + dh * o * (one - t * t)
-            d_gates[b, j] = dc * cell * i * (one - i)
-            d_gates[b, size + j] = dc * c_prev[b, j] * f * (one - f)
-            d_gates[b, 2 * size + j] = dc * i * (one - cell * cell)
-            d_gates[b, 3 * size + j] = dh * t * o * (one - o)
-            carry_out[b, j] = dc * f
+    for b in range(c_prev.shape[0]):
+        # Row by row over 1-D slices, in two loops of few arrays each, so that both vectorize.
+        _lstm_backward_row(grad_h[b], grad_c[b], recurrent[b], carry[b], gates[b], tanh_c[b], c_prev[b],
+                           d_gates[b], carry_out[b])
 
 
 # -- GRU -----------------------------------------------------------------------------------------

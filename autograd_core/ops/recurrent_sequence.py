@@ -49,8 +49,9 @@ def _check(name, projected, states, weight_hh, blocks, bias_hn=None):
     if bias_hn is not None:
         named.append(("bias_hn", bias_hn))
     shapes = ", ".join(f"{label} {tuple(np.shape(value))}" for label, value in named)
-    expected = (f"expected projected (T >= 1, B, {blocks}H), {'h0, c0' if len(states) == 2 else 'h0'} (B, H), "
-                f"weight_hh ({blocks}H, H){', bias_hn (H,)' if bias_hn is not None else ''}; got {shapes}")
+    gates = f"{blocks}H" if blocks > 1 else "H"
+    expected = (f"expected projected (T >= 1, B, {gates}), {'h0, c0' if len(states) == 2 else 'h0'} (B, H), "
+                f"weight_hh ({gates}, H){', bias_hn (H,)' if bias_hn is not None else ''}; got {shapes}")
     if any(not isinstance(value, np.ndarray) for _, value in named):
         raise TypeError(f"{name}: {expected}")
     if projected.ndim != 3 or any(s.ndim != 2 for s in states) or weight_hh.ndim != 2:

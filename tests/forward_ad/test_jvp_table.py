@@ -17,7 +17,7 @@ import nn.functional as F
 from autograd_core import forward_ad_state
 from autograd_core.autograd import functional
 from autograd_core.ops.op import Op
-from autograd_core.ops import recurrent
+from autograd_core.ops import recurrent, recurrent_sequence
 
 rng = np.random.default_rng(11)
 
@@ -185,6 +185,23 @@ CASES = {
     "lstm_cell_output": (lambda gates, c: recurrent.lstm_cell_output(gates, c), [[s(2, 8), s(2, 2)]]),
     "lstm_cell_gradients": (gradient_of(lambda gates, c: recurrent.lstm_cell_output(gates, recurrent.lstm_cell_state(
         gates, c))), [[s(2, 8), s(2, 2)]]),
+    # the whole-sequence ops of nn's recurrent layers (autograd_core/ops/recurrent_sequence.py)
+    "lstm_sequence": (lambda x, h, c, w: recurrent_sequence.lstm_sequence(x, h, c, w),
+                      [[s(3, 2, 8), s(2, 2), s(2, 2), s(8, 2)], [s(1, 1, 4), s(1, 1), s(1, 1), s(4, 1)]]),
+    "lstm_sequence_reverse": (lambda x, h, c, w: recurrent_sequence.lstm_sequence(x, h, c, w, reverse=True),
+                              [[s(3, 2, 8), s(2, 2), s(2, 2), s(8, 2)]]),
+    "gru_sequence": (lambda x, h, w, b: recurrent_sequence.gru_sequence(x, h, w, b),
+                     [[s(3, 2, 6), s(2, 2), s(6, 2), s(2)], [s(1, 1, 3), s(1, 1), s(3, 1), s(1)]]),
+    "gru_sequence_no_bias_reverse": (lambda x, h, w: recurrent_sequence.gru_sequence(x, h, w, None, reverse=True),
+                                     [[s(3, 2, 6), s(2, 2), s(6, 2)]]),
+    "rnn_sequence_tanh": (lambda x, h, w: recurrent_sequence.rnn_sequence(x, h, w, "tanh"),
+                          [[s(3, 2, 2), s(2, 2), s(2, 2)], [s(1, 1, 1), s(1, 1), s(1, 1)]]),
+    "rnn_sequence_relu_reverse": (lambda x, h, w: recurrent_sequence.rnn_sequence(x, h, w, "relu", reverse=True),
+                                  [[p(3, 2, 2), p(2, 2), p(2, 2)]]),
+    "lstm_sequence_gradients": (gradient_of(lambda x, h, c, w: recurrent_sequence.lstm_sequence(x, h, c, w)),
+                                [[s(2, 2, 4), s(2, 1), s(2, 1), s(4, 1)]]),
+    "gru_sequence_gradients": (gradient_of(lambda x, h, w, b: recurrent_sequence.gru_sequence(x, h, w, b, reverse=True)),
+                               [[s(2, 2, 3), s(2, 1), s(3, 1), s(1)]]),
     "max_pool1d": (lambda x: ag.max_pool1d(x, 3, 2, 1), [[s(2, 2, 7)]]),
     "max_pool2d": (lambda x: ag.max_pool2d(x, 2), [[s(1, 2, 4, 4)]]),
     "max_pool_gradient": (gradient_of(lambda x: ag.max_pool1d(x, 3, 1)), [[s(1, 1, 6)]]),
