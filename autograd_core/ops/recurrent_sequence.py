@@ -135,12 +135,14 @@ class LSTMSequence(Op):
         step = kernels.recurrent_step("lstm_backward_step", h0.size)
         order = _steps(steps, reverse)
         first = order[0]
+        wants = ctx.needs_input_grad
         for t in reversed(order):
             c_prev = c0 if t == first else out[1, t + 1 if reverse else t - 1]
             step(grad[0, t], grad[1, t], recurrent, carry, gates[t], tanh_c[t], c_prev, d_gates[t], carry)
-            np.matmul(d_gates[t], weight, out=recurrent)
-        d_weight = _weight_gradient(d_gates, out[0], h0, reverse)
-        return d_gates, recurrent, carry, d_weight
+            if t != first or wants[1]:  # the first step's product only feeds dL/dh0
+                np.matmul(d_gates[t], weight, out=recurrent)
+        d_weight = _weight_gradient(d_gates, out[0], h0, reverse) if wants[3] else None
+        return d_gates, recurrent if wants[1] else None, carry, d_weight
 
     @staticmethod
     def jvp(ctx, t_projected, t_h0, t_c0, t_weight):
@@ -206,13 +208,15 @@ class GRUSequence(Op):
         step = kernels.recurrent_step("gru_backward_step", h0.size)
         order = _steps(steps, reverse)
         first = order[0]
+        wants = ctx.needs_input_grad
         for t in reversed(order):
             h_prev = h0 if t == first else out[t + 1 if reverse else t - 1]
             step(grad[t], recurrent, carry, h_prev, gates[t], hn[t], d_projected[t], d_hh[t], carry)
-            np.matmul(d_hh[t], weight, out=recurrent)
-        d_weight = _weight_gradient(d_hh, out, h0, reverse)
-        d_bias = None if bias_hn is None else d_hh[..., 2 * size:].sum(axis=(0, 1))
-        return d_projected, recurrent + carry, d_weight, d_bias
+            if t != first or wants[1]:  # the first step's product only feeds dL/dh0
+                np.matmul(d_hh[t], weight, out=recurrent)
+        d_weight = _weight_gradient(d_hh, out, h0, reverse) if wants[2] else None
+        d_bias = d_hh[..., 2 * size:].sum(axis=(0, 1)) if bias_hn is not None and wants[3] else None
+        return d_projected, recurrent + carry if wants[1] else None, d_weight, d_bias
 
     @staticmethod
     def jvp(ctx, t_projected, t_h0, t_weight, t_bias):
@@ -268,10 +272,14 @@ class ElmanSequence(Op):
         recurrent = np.zeros((batch, size), out.dtype)
         weight = np.ascontiguousarray(weight_hh)
         step = kernels.recurrent_step(_ELMAN_STEPS[ctx.nonlinearity][1], h0.size)
-        for t in reversed(_steps(steps, ctx.reverse)):
+        order = _steps(steps, ctx.reverse)
+        first, wants = order[0], ctx.needs_input_grad
+        for t in reversed(order):
             step(grad[t], recurrent, out[t], d_pre[t])
-            np.matmul(d_pre[t], weight, out=recurrent)
-        return d_pre, recurrent, _weight_gradient(d_pre, out, h0, ctx.reverse)
+            if t != first or wants[1]:  # the first step's product only feeds dL/dh0
+                np.matmul(d_pre[t], weight, out=recurrent)
+        d_weight = _weight_gradient(d_pre, out, h0, ctx.reverse) if wants[2] else None
+        return d_pre, recurrent if wants[1] else None, d_weight
 
     @staticmethod
     def jvp(ctx, t_projected, t_h0, t_weight):

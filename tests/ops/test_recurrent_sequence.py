@@ -210,3 +210,15 @@ def test_errors_name_the_op_and_the_shapes():
         rs.rnn_sequence(elman[0], elman[1], elman[3], "gelu")
     with pytest.raises(ValueError, match=r"rnn_sequence: expected .*got projected \(2, 4\)"):
         rs.rnn_sequence(elman[0][0], elman[1], elman[3])
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "tanh", "relu"])
+def test_inputs_without_grad_leave_the_others_unchanged(kind):
+    """The plain backward skips the products that only feed an input needing no gradient (h0, W_hh)."""
+    arrays = make_inputs(kind, 4, 2, 3)
+    all_inputs = _differentiable(tensors(arrays))
+    (_call(kind, all_inputs, True) ** 2).sum().backward()
+    some = [ag.tensor(a, requires_grad=position == 0) for position, a in enumerate(_differentiable(arrays))]
+    (_call(kind, some, True) ** 2).sum().backward()
+    np.testing.assert_array_equal(some[0].grad.numpy(), all_inputs[0].grad.numpy())
+    assert all(x.grad is None for x in some[1:])
