@@ -3,6 +3,7 @@
     python benchmarks/rnn.py                  # prints a markdown table, writes benchmarks/results/rnn.json
     python benchmarks/rnn.py --rounds 31      # more rounds on a loaded machine
     python benchmarks/rnn.py --quick          # a smoke test: few rounds, short batches
+    python benchmarks/rnn.py --baseline /tmp/head   # also time another checkout's code ("before")
 
 The case: ``layer(input_size, 64)`` over a (40, batch, input_size) float32 sequence, a
 Linear(64, 10) head on the last time step's output, cross-entropy, Adam (lr 1e-3).
@@ -16,13 +17,18 @@ How it measures (as benchmarks/run.py does): one worker process per library (thi
 with ``--worker LIB``), so neither library's threads or allocator disturb the other;
 torch with ``torch.set_num_threads(N)``, ours with ``OPENBLAS_NUM_THREADS=N`` (``--threads N``,
 default 2; ``--ours-blas-threads`` overrides ours alone).  Each
-round times every case in both libraries, one after the other, the order alternating
+round times every case in every worker, one after the other, who goes first rotating
 from round to round; one timing is ``number`` calls (calibrated to ~``--target`` s) and
 gives the mean per call; the table shows the median over rounds.  A worker answers only
 once its own threads are idle (OpenBLAS spins for ~0.1 s after a GEMM).  The CPU model,
 numpy's BLAS and SIMD level, and the load average at start and end go into the JSON and
 above the table: on a shared 2-core machine another process's load shows up as spread in
 the per-round times (kept in the JSON as ``times_s``).
+
+``--baseline ROOT`` adds a third worker, ours as another checkout at ROOT has it (e.g.
+``git archive HEAD | tar -x -C /tmp/head`` before a change): it is timed in the same rounds,
+interleaved with the other two, and checked against torch like ours, so a before/after
+comparison shares the machine's conditions instead of coming from two runs.
 """
 import argparse
 import datetime
@@ -170,13 +176,15 @@ def worker(library, threads=2):
 
 
 class Worker:
-    def __init__(self, library, blas_threads, threads=2):
+    def __init__(self, library, blas_threads, threads=2, root=None):
+        """`root`: run ours from that checkout (its own benchmarks/rnn.py and packages)."""
         env = dict(os.environ)
         if library == "ours" and blas_threads:
             env["OPENBLAS_NUM_THREADS"] = str(blas_threads)
-        self.process = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", library,
-                                         "--threads", str(threads)],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+        script = os.path.abspath(__file__) if root is None else os.path.join(root, "benchmarks", "rnn.py")
+        self.process = subprocess.Popen([sys.executable, script, "--worker", library, "--threads", str(threads)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
+                                        cwd=root)
         hello = json.loads(self.process.stdout.readline())
         assert hello["ok"], hello
 
@@ -222,6 +230,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smoke test: 2 rounds, short timings, "
                                                              "no JSON unless --output is given")
     parser.add_argument("--output", default=None, help="JSON path (default benchmarks/results/rnn.json)")
+    parser.add_argument("--baseline", default=None, help="another checkout's root: also time its ours "
+                                                         "(as 'before'), interleaved in the same rounds")
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.worker, args.threads)
@@ -237,6 +247,8 @@ def main(argv=None):
     args.ours_blas_threads = args.ours_blas_threads or args.threads
     workers = {"ours": Worker("ours", args.ours_blas_threads, args.threads),
                "torch": Worker("torch", 0, args.threads)}
+    if args.baseline:
+        workers["before"] = Worker("ours", args.ours_blas_threads, args.threads, root=os.path.abspath(args.baseline))
     results = {}
     scratch = os.path.join("/tmp", f"rnn_bench_{os.getpid()}")
     os.makedirs(scratch, exist_ok=True)
@@ -251,6 +263,8 @@ def main(argv=None):
             entry["libs"][library] = {"number": reply.get("number"), "error": reply.get("reason"), "times_s": []}
         if all(entry["libs"][lib]["error"] is None for lib in workers):
             entry["check_error"] = agree(paths["ours"], paths["torch"])
+            if "before" in workers and entry["check_error"] is None:
+                entry["check_error"] = agree(paths["before"], paths["torch"])
         else:
             entry["check_error"] = "setup failed"
         results[key] = entry
@@ -261,7 +275,8 @@ def main(argv=None):
             entry = results[key]
             if entry["check_error"]:
                 continue
-            order = list(workers) if round_index % 2 == 0 else list(workers)[::-1]
+            shift = round_index % len(workers)  # who goes first rotates from round to round
+            order = list(workers)[shift:] + list(workers)[:shift]
             for library in order:
                 reply = workers[library].request(op="time", key=key)
                 if reply["ok"]:
@@ -274,13 +289,17 @@ def main(argv=None):
             lib["median_s"] = statistics.median(lib["times_s"]) if lib["times_s"] else None
         ours, theirs = entry["libs"]["ours"]["median_s"], entry["libs"]["torch"]["median_s"]
         entry["ratio"] = ours / theirs if ours and theirs else None
+        if "before" in entry["libs"]:
+            before = entry["libs"]["before"]["median_s"]
+            entry["before_ratio"] = before / theirs if before and theirs else None
     machine = machine_info()
     machine["numpy_simd"] = numpy_simd()
     document = {
         "command": "python benchmarks/rnn.py " + " ".join(sys.argv[1:]), "started": started,
         "machine": machine, "load_average_at_start": load_start, "load_average_at_end": os.getloadavg(),
         "rounds": args.rounds, "hidden_size": HIDDEN, "sequence_length": STEPS, "input_size": args.input_size,
-        "ours_blas_threads": args.ours_blas_threads, "torch_threads": args.threads, "cases": results,
+        "ours_blas_threads": args.ours_blas_threads, "torch_threads": args.threads,
+        "baseline": os.path.abspath(args.baseline) if args.baseline else None, "cases": results,
     }
     table = markdown(document)
     print(table)
@@ -294,7 +313,8 @@ def main(argv=None):
 
 
 def markdown(document):
-    """The machine lines and one table: model, batch, kind, our median, torch's, the ratio."""
+    """The machine lines and one table: model, batch, kind, our median, torch's, the ratio (and the
+    baseline's median and ratio first, when the run had one)."""
     machine = document["machine"]
     simd = machine["numpy_simd"]
     blas = "; ".join(f"{b['internal_api']} {b['version']} ({b['architecture']}, {b['num_threads']} threads)"
@@ -311,13 +331,21 @@ def markdown(document):
         f"Hidden {document['hidden_size']}, sequence {document['sequence_length']}, input size "
         f"{document['input_size']}, Linear head on the last step, cross-entropy, Adam.",
         "",
-        "| model | batch | timing | ours | torch | ours / torch |",
-        "|---|---|---|---|---|---|",
     ]
+    before = document.get("baseline") is not None
+    if before:
+        lines += ["| model | batch | timing | before | ours | torch | before / torch | ours / torch |",
+                  "|---|---|---|---|---|---|---|---|"]
+    else:
+        lines += ["| model | batch | timing | ours | torch | ours / torch |", "|---|---|---|---|---|---|"]
     for entry in document["cases"].values():
         ours, theirs = entry["libs"]["ours"]["median_s"], entry["libs"]["torch"]["median_s"]
         if entry["check_error"]:
-            cells = f"— | — | {entry['check_error']}"
+            cells = ("— | — | — | — | " if before else "— | — | ") + entry["check_error"]
+        elif before:
+            earlier = entry["libs"]["before"]["median_s"]
+            cells = (f"{earlier * 1e3:.2f} ms | {ours * 1e3:.2f} ms | {theirs * 1e3:.2f} ms | "
+                     f"{entry['before_ratio']:.2f}x | {entry['ratio']:.2f}x")
         else:
             cells = f"{ours * 1e3:.2f} ms | {theirs * 1e3:.2f} ms | {entry['ratio']:.2f}x"
         lines.append(f"| {entry['model']} | {entry['batch']} | {entry['kind']} | {cells} |")
