@@ -150,10 +150,10 @@ sum_forward.path = mean_forward.path = "numpy below 16384 elements (below 131072
 
 # -- one recurrent time step's gate math (ops/recurrent_sequence.py) --
 # Measured per call (hidden 64, float32, AMD EPYC; B = batch): the Numba kernels win at every
-# batch measured, 10-15x at B = 1 (one dispatch against ~10 ufunc calls: LSTM forward 1.1 vs
-# 16 us) and 2-3x at B = 100 (LSTM forward 22 vs 64 us, backward 18 vs 44 us), except the Elman
-# tanh forward: one numpy add and numpy's SIMD tanh beat scalar_math's tanh from ~1024 positions
-# (B = 16: 1.65 vs 1.47 us; B = 100: 4.7 vs 2.2 us).
+# batch measured, 15-20x at B = 1 (one dispatch against ~10 ufunc calls: LSTM forward 0.9 vs
+# 15 us) and 4-6x at B = 100 (LSTM forward 16 vs 71 us, backward 10.5 vs 47 us; GRU 13 vs 60,
+# 8 vs 42 us), except the Elman tanh forward: one numpy add and numpy's SIMD tanh beat
+# scalar_math's tanh from ~2048 positions (B = 32: 1.82 vs 1.89 us; B = 100: 4.3 vs 3.3 us).
 from . import recurrent as _recurrent  # noqa: E402
 from . import reference_recurrent as _reference_recurrent  # noqa: E402
 
@@ -162,6 +162,6 @@ def recurrent_step(name, positions):
     """The function for one time step's gates (kernels/recurrent.py's `name`) over `positions`
     = batch * hidden elements.  Looked up on each call (once per sequence), so that once Numba
     is loaded this is the dispatcher itself, not the lazy stand-in that would add a call."""
-    if name == "elman_tanh_forward_step" and positions >= 1024:
+    if name == "elman_tanh_forward_step" and positions >= 2048:
         return _reference_recurrent.elman_tanh_forward_step
     return getattr(_recurrent, name)
