@@ -17,7 +17,8 @@ checks that one step's losses and gradients agree (so the same computation is ti
 How it measures: one worker process per library (this file with ``--worker LIB``), so that
 neither library's spinning threads (OpenBLAS's after a GEMM, torch's OpenMP pool) take the
 cores from the other: timed in one process, torch's step at batch 100 came out 100x slower.
-torch runs with ``torch.set_num_threads(N)``, ours with ``OPENBLAS_NUM_THREADS=N`` (``--threads N``,
+torch runs with ``torch.set_num_threads(N)``, ours with ``OPENBLAS_NUM_THREADS=N`` and
+``autograd_core.set_num_threads(N)`` (its kernel pool: the conv/pool loops run in chunks on it) (``--threads N``,
 default 2; on a loaded 2-core machine 1 thread each is the steadier comparison: torch's OpenMP
 threads wait at barriers while another process holds a core).  Each round times every case in both libraries one after the
 other, the order alternating from round to round, with a pause between them; one timing is
@@ -168,7 +169,10 @@ def worker(library, quick, threads=2):
     """Answer 'calibrate I TARGET' and 'time I NUMBER' lines on stdin with a number on stdout."""
     import torch
 
+    import autograd_core as ag
+
     torch.set_num_threads(threads)
+    ag.set_num_threads(threads)  # ours' kernel pool (its GEMMs: OPENBLAS_NUM_THREADS, set by Worker)
     cases = _cases(quick)
     steps = make_steps(library, cases)
     for step in steps.values():  # warm up (Numba compiles, caches fill)
@@ -218,7 +222,7 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="JSON path (default benchmarks/results/cnn.json; "
                                                     "--quick writes none unless given)")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads and ours' "
-                                                                   "OPENBLAS_NUM_THREADS (default 2)")
+                                                                   "OPENBLAS_NUM_THREADS and set_num_threads (default 2)")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -274,7 +278,7 @@ def markdown(document):
     lines = [
         f"Machine: {m['cpu']}, {m['cores']} cores; Python {m['python']}, numpy {m['numpy']}, numba {m['numba']}, "
         f"torch {m['torch']}; workers: torch.set_num_threads({document.get('threads', 2)}), ours "
-        f"OPENBLAS_NUM_THREADS={document.get('threads', 2)}.  ",
+        f"OPENBLAS_NUM_THREADS={document.get('threads', 2)} and set_num_threads({document.get('threads', 2)}).  ",
         f"numpy SIMD: baseline {'/'.join(simd['baseline'])}, dispatch {'/'.join(simd['dispatch_supported'])}; "
         f"BLAS (this parent process's view): {blas}.  ",
         f"Load average at start {document['load_average']['start'][0]:.2f}, at end "
