@@ -74,11 +74,12 @@ def _max_of_2x2(x, n, c, row, column, width):
 
 
 @njit(**_JIT)
-def _max_pool_chunk(x, kh, kw, sh, sw, ph, pw, dh, dw, out, plane, n0, n1):
+def _max_pool_chunk(x, kh, kw, sh, sw, ph, pw, dh, dw, out, plane, flat, n0, n1):
     _, c_, oh, ow = out.shape
     height, width = x.shape[2], x.shape[3]
     for n in range(n0, n1):
         for c in range(c_):
+            base = (n * c_ + c) * height * width if flat else 0
             for y in range(oh):
                 top = y * sh - ph
                 a_lo, a_hi = _window_range(top, kh, dh, height)
@@ -92,7 +93,7 @@ def _max_pool_chunk(x, kh, kw, sh, sw, ph, pw, dh, dw, out, plane, n0, n1):
                         # a whole 2x2 window, the common pool: unrolled (a loop of runtime bounds is not)
                         best, where = _max_of_2x2(x, n, c, row, column, width)
                         out[n, c, y, j] = best
-                        plane[n, c, y, j] = where
+                        plane[n, c, y, j] = base + where
                         continue
                     nan = False
                     for a in range(a_lo, a_hi):
@@ -107,16 +108,18 @@ def _max_pool_chunk(x, kh, kw, sh, sw, ph, pw, dh, dw, out, plane, n0, n1):
                     if nan and best == best:  # NaN beats every number: the window's first NaN wins
                         best, where = _first_nan(x[n, c], top, left, a_lo, a_hi, b_lo, b_hi, dh, dw)
                     out[n, c, y, j] = best
-                    plane[n, c, y, j] = where
+                    plane[n, c, y, j] = base + where
 
 
-def max_pool_2d(x, kh, kw, sh, sw, ph, pw, dh, dw, out, plane):
+def max_pool_2d(x, kh, kw, sh, sw, ph, pw, dh, dw, out, plane, flat=False):
     """The maximum of each window of x (N, C, H, W), padding as -inf, into out (N, C, Oh, Ow), and
-    where it is, row * W + column in its (H, W) plane, into plane (int64, same shape as out).
+    where it is, row * W + column in its (H, W) plane, into plane (int64, same shape as out); with
+    ``flat=True`` its position in the flattened x instead ((n C + c) H W more: what the backward
+    scatters to, so that it is not a separate pass over the indices).
 
     The first maximum wins, and the first NaN (NaN beats every number), as numpy's argmax.
     Every window holds at least one element of x (torch's padding <= kernel / 2 rule)."""
     samples = x.shape[0]
     chunks = sample_chunks(samples, out.size // max(samples, 1) * kh * kw, GRAIN)
-    parallel.run_chunks(_max_pool_chunk, [(x, kh, kw, sh, sw, ph, pw, dh, dw, out, plane, n0, n1)
+    parallel.run_chunks(_max_pool_chunk, [(x, kh, kw, sh, sw, ph, pw, dh, dw, out, plane, bool(flat), n0, n1)
                                           for n0, n1 in chunks])

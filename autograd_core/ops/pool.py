@@ -102,15 +102,18 @@ class MaxPool(Op):
     @staticmethod
     def forward(ctx, x, shape=None, indices_out=None):
         spatial = x.shape[2:]
+        ctx.input_shape = x.shape
         if len(spatial) <= 2 and convolution.use_kernels(x.size):
-            out, plane = max_pool_kernel(x, shape)
+            # The loop writes each maximum's position in the flattened x: the backward's index as is.
+            out, flat = max_pool_kernel(x, shape, flat=True)
+            ctx.flat_index = flat.reshape(-1)
+            plane = None
         else:
             out, plane = max_pool_numpy(x, shape)
-        ctx.plane = plane
-        ctx.input_shape = x.shape
+            ctx.plane = plane
         ctx.disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(shape.stride, shape.dilation, shape.kernel))
         if indices_out is not None:
-            indices_out.append(plane.astype(np.int64))
+            indices_out.append(_plane_of(flat, x.shape) if plane is None else plane.astype(np.int64))
         return out
 
     @staticmethod
@@ -124,8 +127,14 @@ class MaxPool(Op):
                                    disjoint=ctx.disjoint)
 
 
-def max_pool_kernel(x, shape):
-    """(the window maxima, where each is in its (N, C) plane): one pass of kernels/max_pool.py's loop."""
+def _plane_of(flat, input_shape):
+    """Positions in the flattened input (N, C, *S) as positions in each (N, C) plane (torch's indices)."""
+    return flat % math.prod(input_shape[2:])
+
+
+def max_pool_kernel(x, shape, flat=False):
+    """(the window maxima, where each is in its (N, C) plane -- or with ``flat=True`` in the flattened
+    x): one pass of kernels/max_pool.py's loop."""
     n, c = x.shape[:2]
     if x.ndim == 3:  # 1-D as 2-D with height 1
         kh, sh, ph, dh = 1, 1, 0, 1
@@ -136,7 +145,7 @@ def max_pool_kernel(x, shape):
         x4, out_sizes = x, shape.out_sizes
     out = np.empty((n, c) + out_sizes, x.dtype)
     plane = np.empty((n, c) + out_sizes, np.int64)
-    max_pool.max_pool_2d(x4, kh, kw, sh, sw, ph, pw, dh, dw, out, plane)
+    max_pool.max_pool_2d(x4, kh, kw, sh, sw, ph, pw, dh, dw, out, plane, flat)
     final = (n, c) + shape.out_sizes
     return out.reshape(final), plane.reshape(final)
 

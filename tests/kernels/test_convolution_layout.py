@@ -95,3 +95,18 @@ def test_the_loops_give_the_same_bits_on_one_and_two_threads(many_chunks, dtype)
     for one, two in zip(_run_on(1, everything), _run_on(2, everything)):
         assert one.dtype == two.dtype
         np.testing.assert_array_equal(one, two)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("x_shape", [(3, 4, 9, 7), (2, 5, 11)], ids=str)
+def test_max_pool_flat_positions_are_the_plane_positions_offset_by_plane(x_shape, dtype):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    x.reshape(-1)[::5] = np.nan
+    shape = pool.PoolShape("max_pool", x_shape, 2, None, 0, 1, True)
+    out, flat = pool.max_pool_kernel(x, shape, flat=True)
+    out_twin, plane_twin = pool.max_pool_numpy(x, shape)
+    planes = np.arange(x_shape[0] * x_shape[1]).reshape(x_shape[:2] + (1,) * (len(x_shape) - 2))
+    np.testing.assert_array_equal(out, out_twin)
+    np.testing.assert_array_equal(flat, plane_twin + planes * int(np.prod(x_shape[2:])))
+    np.testing.assert_array_equal(x.reshape(-1)[flat], out_twin)
