@@ -4,8 +4,9 @@ One time step of each recurrence, in torch's gate order, written with
 autograd_core's public ops (so backward, and second derivatives, come from
 the ops' own rules).  ``x_t W_ih^T + b_ih`` does not depend on the hidden state,
 so the sequence layers in `nn/rnn.py` compute it for every time step in one
-matmul (`project_inputs`) and hand each step its slice; the cells here do the
-same for their one step.  Biases that are simply added are folded into that
+matmul (`project_all_inputs`) and hand it to one op for the whole recurrence
+(autograd_core/ops/recurrent_sequence.py, the same equations); the cells here do
+the same matmul for their one step.  Biases that are simply added are folded into that
 product (``b_ih + b_hh``); the one that is not, GRU's ``b_hn``, stays inside the
 reset gate:
 
