@@ -6,8 +6,10 @@
 
 Every function in `autograd_core.kernels` is timed both ways on 1,000,000
 float32 elements (elementwise: shape (1000, 1000); row kernels: 1000 rows of
-1000 along the last axis), on the same in float64, and on a (10,) float32 array
-(row kernels: one row of 10), where per-call overhead dominates.  Samples are
+1000 along the last axis), on the same in float64, on a (10,) float32 array
+(row kernels: one row of 10), where per-call overhead dominates, and the elementwise
+kernels once more on 1M float32 in the layouts users produce: transposed, sliced
+(``x[:, ::2]``) and, for the backward kernels, a broadcast upstream gradient.  Samples are
 interleaved (numpy, numba, numpy, ...) so that load changes hit both alike, each
 after one untimed call (see `time_pair`); the table gives the median (the JSON
 also the minimum).  For tiny arrays one
@@ -29,8 +31,13 @@ import time
 
 import numpy as np
 
-from autograd_core import kernels
-from autograd_core.kernels import activations, cross_entropy, reductions, reference, reference_loss, rows, special
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import machine_info, numpy_simd  # noqa: E402
+
+from autograd_core import kernels  # noqa: E402
+from autograd_core.kernels import (  # noqa: E402
+    activations, cross_entropy, reductions, reference, reference_loss, rows, special,
+)
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "kernels.json")
 
@@ -85,6 +92,26 @@ def make_cases(shape, dtype, rng):
     return cases
 
 
+def make_layout_cases(rng):
+    """The elementwise kernels on the layouts users produce (1M float32 each): a transposed
+    (F-contiguous) input, a sliced one (``x[:, ::2]``: every other column), and for the backward
+    kernels an upstream gradient that is a broadcast of one number (what ``sum()`` sends back)."""
+    x = (rng.standard_normal((1000, 2000)) * 3).astype(np.float32)
+    g = rng.standard_normal((1000, 2000)).astype(np.float32)
+    square = np.ascontiguousarray(x[:, :1000])
+    layouts = {"transposed": (square.T, np.ascontiguousarray(g[:, :1000]).T),
+               "sliced": (x[:, ::2], g[:, ::2]),
+               "broadcast g": (square, np.broadcast_to(np.float32(0.5), square.shape))}
+    cases = []
+    for layout, (x_in, g_in) in layouts.items():
+        for label in ELEMENTWISE:
+            if layout == "broadcast g" and label.endswith("_forward"):
+                continue  # no gradient in a forward
+            name, args = _elementwise_args(label, x_in, g_in)
+            cases.append((label, layout, getattr(reference, name), getattr(activations, name), args))
+    return cases
+
+
 def time_pair(slow, fast, args, repeats, batch):
     """Seconds per call of `slow(*args)` and `fast(*args)`, sampled alternately:
     ((median, min) of slow, (median, min) of fast)."""
@@ -124,6 +151,12 @@ def run_sizes(repeats):
                              "numba_us": numba_s * 1e6, "speedup": numpy_s / numba_s,
                              "numpy_min_us": numpy_min * 1e6, "numba_min_us": numba_min * 1e6,
                              "exported": exported_path(label)})
+    for label, layout, slow, fast, args in make_layout_cases(rng):
+        (numpy_s, numpy_min), (numba_s, numba_min) = time_pair(slow, fast, args, repeats, 1)
+        rows_out.append({"kernel": label, "size": f"1M f32 {layout}", "numpy_us": numpy_s * 1e6,
+                         "numba_us": numba_s * 1e6, "speedup": numpy_s / numba_s,
+                         "numpy_min_us": numpy_min * 1e6, "numba_min_us": numba_min * 1e6,
+                         "exported": exported_path(label)})
     return rows_out
 
 
@@ -224,8 +257,10 @@ def main():
     parser.add_argument("--output", default=RESULTS)
     options = parser.parse_args()
     report = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                          "load_average": os.getloadavg(), "numpy": np.__version__},
+                          "load_average": os.getloadavg(), "numpy": np.__version__,
+                          **machine_info(), "numpy_simd": numpy_simd()},
               "repeats": options.repeats}
+    print(f"CPU: {report['machine']['cpu']}; numpy SIMD: {report['machine']['numpy_simd']}")
     report["kernels"] = run_sizes(options.repeats)
     print_table(report["kernels"])
     report["torch_threads"] = options.torch_threads
