@@ -102,7 +102,7 @@ def im2col(x, geometry):
     if not _fast(geometry):
         return im2col_numpy(x, geometry)
     (sh, ph, dh), (sw, pw, dw) = _as_2d(geometry)
-    cols = np.empty(_kernel_layout(geometry), x.dtype)
+    cols = convolution.recycled(_kernel_layout(geometry), x.dtype)  # given back by `_release` when used up
     convolution.im2col_2d(x if x.ndim == 4 else x[:, :, None, :], cols, sh, sw, ph, pw, dh, dw)
     n, c = geometry.input_shape[:2]
     groups = geometry.groups
@@ -153,7 +153,7 @@ def _grad_rows(g, geometry):
     n, cout = g.shape[:2]
     if _fast(geometry):
         length = int(np.prod(geometry.out_sizes))
-        rows = np.empty((cout, n, length), g.dtype)
+        rows = convolution.scratch("rows", (cout, n, length), g.dtype)  # used up by the caller's GEMMs
         convolution.by_channel(np.reshape(g, (n, cout, length)), rows)
     else:
         rows = np.swapaxes(g, 0, 1)
@@ -180,14 +180,32 @@ def _output(product, geometry, bias):
     return out
 
 
+def _release(cols, geometry):
+    """The columns are used up: give their buffer back for the next im2col of this size (Numba path)."""
+    if _fast(geometry):
+        convolution.recycle(cols)
+
+
+def _col_slot(geometry):
+    """The scratch slot of the columns' gradient, which col2im's Numba loop uses up at once (the numpy
+    col2im of small problems reshapes it, so it gets a fresh array)."""
+    return "col_grad" if _fast(geometry) else None
+
+
 def _weight_rows(weight, geometry):
     groups = geometry.groups
     return np.reshape(weight, (groups, weight.shape[0] // groups, -1))
 
 
-def _matmul(a, b):
-    if a.shape[0] == 1:  # one group: a plain 2-D GEMM
-        return np.matmul(a[0], b[0])[None]
+def _matmul(a, b, slot=None):
+    """The per-group GEMM; one group is a plain 2-D GEMM, written into the `slot` scratch array when
+    given (a temporary the caller uses up at once: kernels/convolution.py's `scratch`)."""
+    if a.shape[0] == 1:
+        if slot is None:
+            return np.matmul(a[0], b[0])[None]
+        out = convolution.scratch(slot, (1, a.shape[1], b.shape[2]), np.result_type(a, b))
+        np.matmul(a[0], b[0], out=out[0])
+        return out
     return np.matmul(a, b)
 
 
@@ -199,11 +217,15 @@ class Conv(Op):
     def forward(ctx, x, weight, bias, geometry=None):
         cols = im2col(x, geometry)
         edges = getattr(ctx, "edges", None)
-        if edges is not None and edges[1] is not None:  # recording a weight that needs a gradient: keep the columns for dw
+        keep = edges is not None and edges[1] is not None  # recording a weight that needs a gradient: keep the columns for dw
+        if keep:
             ctx.cols = cols
         ctx.geometry = geometry
         ctx.save_for_backward(x, weight)
-        return _output(_matmul(_weight_rows(weight, geometry), cols), geometry, bias)
+        product = _matmul(_weight_rows(weight, geometry), cols, "product" if _fast(geometry) else None)
+        if not keep:
+            _release(cols, geometry)
+        return _output(product, geometry, bias)
 
     @staticmethod
     def backward(ctx, g):
@@ -236,12 +258,13 @@ class Conv(Op):
         grad_x = grad_w = grad_b = None
         if want_x:
             w2 = _weight_rows(weight, geometry)
-            grad_x = col2im(_matmul(np.swapaxes(w2, 1, 2), rows), geometry, g.dtype)
+            grad_x = col2im(_matmul(np.swapaxes(w2, 1, 2), rows, _col_slot(geometry)), geometry, g.dtype)
         if want_weight:
             cols = getattr(ctx, "cols", None)
             if cols is None:
                 cols = im2col(x, geometry)
             grad_w = np.reshape(_matmul(rows, np.swapaxes(cols, 1, 2)), geometry.weight_shape)
+            _release(cols, geometry)
         if want_bias:
             grad_b = np.sum(rows, axis=2).reshape(-1)
         ctx.cols = None
@@ -258,7 +281,7 @@ class ConvInputGrad(Op):
         ctx.geometry = geometry
         ctx.save_for_backward(g, weight)
         w2 = _weight_rows(weight, geometry)
-        return col2im(_matmul(np.swapaxes(w2, 1, 2), _grad_rows(g, geometry)), geometry, g.dtype)
+        return col2im(_matmul(np.swapaxes(w2, 1, 2), _grad_rows(g, geometry), _col_slot(geometry)), geometry, g.dtype)
 
     @staticmethod
     def backward(ctx, h):
@@ -282,7 +305,9 @@ class ConvWeightGrad(Op):
         ctx.geometry = geometry
         ctx.save_for_backward(x, g)
         cols = im2col(x, geometry)
-        return np.reshape(_matmul(_grad_rows(g, geometry), np.swapaxes(cols, 1, 2)), geometry.weight_shape)
+        grad_w = np.reshape(_matmul(_grad_rows(g, geometry), np.swapaxes(cols, 1, 2)), geometry.weight_shape)
+        _release(cols, geometry)
+        return grad_w
 
     @staticmethod
     def backward(ctx, h):

@@ -110,3 +110,42 @@ def test_max_pool_flat_positions_are_the_plane_positions_offset_by_plane(x_shape
     np.testing.assert_array_equal(out, out_twin)
     np.testing.assert_array_equal(flat, plane_twin + planes * int(np.prod(x_shape[2:])))
     np.testing.assert_array_equal(x.reshape(-1)[flat], out_twin)
+
+
+def test_scratch_and_recycled_buffers():
+    a = convolution.scratch("test", (3, 4), np.float32)
+    assert a.shape == (3, 4) and a.dtype == np.float32 and a.flags.c_contiguous
+    b = convolution.scratch("test", (2, 5), np.float32)
+    assert np.shares_memory(a, b)  # one buffer per slot and dtype, reused
+    assert not np.shares_memory(b, convolution.scratch("test", (2, 5), np.float64))
+    assert not np.shares_memory(b, convolution.scratch("other", (2, 5), np.float32))
+    c = convolution.recycled((6, 7), np.float64)
+    c_view = c.reshape(42)[::1].reshape(7, 6)
+    convolution.recycle(c_view)
+    again = convolution.recycled((7, 6), np.float64)
+    assert np.shares_memory(again, c)  # the buffer came back
+    assert not np.shares_memory(convolution.recycled((7, 6), np.float64), c)  # and only once
+    convolution.recycle(np.empty((3, 3))[:, ::2])  # not one of its buffers: ignored
+    assert convolution.recycled((3, 3), np.float64).shape == (3, 3)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_layers_of_one_shape_keep_their_own_columns(dtype):
+    """Two convolutions of the same shapes in one graph: each backward reads its own forward's columns,
+    though the buffers are recycled from step to step."""
+    rng = np.random.default_rng(4)
+    x = [rng.standard_normal((8, 3, 17)).astype(dtype) for _ in range(2)]
+    w = [rng.standard_normal((5, 3, 3)).astype(dtype) for _ in range(2)]
+
+    def grads(pairs):
+        xs = [ag.tensor(a, requires_grad=True) for a, _ in pairs]
+        ws = [ag.tensor(b, requires_grad=True) for _, b in pairs]
+        total = sum((ag.conv1d(xi, wi, stride=2, padding=1) ** 2).sum() for xi, wi in zip(xs, ws))
+        total.backward()
+        return [t.grad.numpy() for t in xs + ws]
+
+    alone = [grads([pair]) for pair in zip(x, w)]
+    for _ in range(3):  # the second and third steps run on recycled buffers
+        together = grads(list(zip(x, w)))
+        for got, want in zip(together, [alone[0][0], alone[1][0], alone[0][1], alone[1][1]]):
+            np.testing.assert_array_equal(got, want)
