@@ -151,7 +151,7 @@ def _grad_rows(g, geometry):
     """g (N, Cout, *O) as (groups, Cout/groups, N * prod(O)), the layout of the GEMMs (one copy: a
     Numba loop, ~3x numpy's strided copy on the benchmark's layers, or numpy for tiny problems)."""
     n, cout = g.shape[:2]
-    if _fast(geometry):
+    if _fast(geometry) and g.size >= LAYOUT_LOOP_AT:
         length = int(np.prod(geometry.out_sizes))
         rows = convolution.scratch("rows", (cout, n, length), g.dtype)  # used up by the caller's GEMMs
         convolution.by_channel(np.reshape(g, (n, cout, length)), rows)
@@ -162,6 +162,10 @@ def _grad_rows(g, geometry):
 
 _NO_BIAS = np.empty(0, np.float32)  # `by_sample`'s "no bias"
 
+#: From this many elements the layout copies run as Numba loops (`by_sample`, `by_channel`); below it
+#: numpy's copy costs less than a Numba call (~3-5 us with the chunking: batch 1 and 32 of the benchmark).
+LAYOUT_LOOP_AT = 1 << 14
+
 
 def _output(product, geometry, bias):
     """(groups, Cout/groups, N * prod(O)) -> (N, Cout, *O), contiguous, with the bias added in the same pass."""
@@ -169,7 +173,7 @@ def _output(product, geometry, bias):
     cout = geometry.weight_shape[0]
     by_channel = np.reshape(product, (cout, n) + geometry.out_sizes)
     out = np.empty((n, cout) + geometry.out_sizes, product.dtype)
-    if _fast(geometry):  # a Numba loop: ~3x numpy's strided add here (kernels/convolution.py)
+    if _fast(geometry) and out.size >= LAYOUT_LOOP_AT:  # a Numba loop: ~3x numpy's strided add (kernels/convolution.py)
         length = int(np.prod(geometry.out_sizes))
         convolution.by_sample(np.reshape(product, (cout, n, length)), _NO_BIAS if bias is None else bias,
                               np.reshape(out, (n, cout, length)))
