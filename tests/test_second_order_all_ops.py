@@ -23,6 +23,17 @@ def signed(*shape):
     return ag.tensor(values, requires_grad=True)
 
 
+def distinct_squares(*shape):
+    """Values whose squares are all different (magnitudes 0.3..2, random signs): a max-pool
+    window of x * x then has one maximum, with a margin far above gradgradcheck's step.
+    (`signed` maps every small draw to 0.5, so two of them in one window tie, and which one
+    is the maximum flips under the finite-difference step: a wrong 'expected' gradient.)"""
+    size = int(np.prod(shape))
+    magnitudes = rng.permutation(np.linspace(0.3, 2.0, size))
+    values = magnitudes * rng.choice([-1.0, 1.0], size=size)
+    return ag.tensor(values.reshape(shape), requires_grad=True)
+
+
 INDEX = np.array([0, 2, 2, 1])
 CASES = {
     # elementwise and activations
@@ -65,8 +76,8 @@ CASES = {
     "conv2d_groups": (lambda x, w: ag.conv2d(x * x, w, padding=(1, 0), dilation=(1, 2), groups=2),
                       lambda: (signed(1, 4, 4, 5), signed(2, 2, 2, 2))),
     # pooling (max pooling: through its selection)
-    "max_pool1d": (lambda x: ag.max_pool1d(x * x, 3, 2, 1) ** 2, lambda: (signed(2, 2, 7),)),
-    "max_pool2d": (lambda x: ag.max_pool2d(x * x, 2) ** 2, lambda: (signed(1, 2, 4, 4),)),
+    "max_pool1d": (lambda x: ag.max_pool1d(x * x, 3, 2, 1) ** 2, lambda: (distinct_squares(2, 2, 7),)),
+    "max_pool2d": (lambda x: ag.max_pool2d(x * x, 2) ** 2, lambda: (distinct_squares(1, 2, 4, 4),)),
     # the fused gate ops of nn.GRU/LSTM (their cells' gradgradchecks are in tests/nn/test_rnn.py)
     "gru_cell_update": (recurrent.gru_cell_update, lambda: (signed(2, 6), signed(2, 3), signed(2, 9), signed(2, 3))),
     "lstm_cell_state": (recurrent.lstm_cell_state, lambda: (signed(2, 8), signed(2, 2))),
