@@ -66,6 +66,14 @@ Over three seeds every mean is within 3 points of the paper's figure except the 
 single-seed GRU, 87.8 with seed 42, lies below seeds 0-2's 90.4-91.6: three seeds are few, but the normal
 GRU's 3.2-point gap does not recur.  The shuffled row spreads ~2 points a seed against ~0.7 for the normal
 one, as the notebook's draws suggested.
+
+GRU, 7 Dec 2026, after each recurrent layer-direction became one op (16:47-16:52 UTC, load ~2, 20-30 s
+per 8000-step training instead of ~77 s), seeds 0-4, ``--seeds 0,1,2,3,4 --no-torch --models gru
+--rows normal,shuffled``: normal 91.0 ± 0.7 (91.4 / 89.8 / 91.4 / 91.5 / 91.1), shuffled 52.0 ± 2.5
+(52.0 / 51.1 / 54.7 / 48.3 / 54.0).  The same shuffled GRU trained in torch with this file's `train`
+(lib_name="torch", seeds 0-4, 8000 steps, ~100 s each): 52.6 ± 1.1 (52.0 / 52.2 / 52.8 / 54.4 / 51.6).
+So the shuffled GRU's distance from the paper's 57 is the experiment's, not this engine's: torch with
+the paper's model, optimiser, batches and data lands where ours does (best evaluation 55.7 ± 2.1 ours).
 """
 import os
 import time
