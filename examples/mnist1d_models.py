@@ -67,7 +67,7 @@ single-seed GRU, 87.8 with seed 42, lies below seeds 0-2's 90.4-91.6: three seed
 GRU's 3.2-point gap does not recur.  The shuffled row spreads ~2 points a seed against ~0.7 for the normal
 one, as the notebook's draws suggested.
 
-GRU, 7 Dec 2026, after each recurrent layer-direction became one op (16:47-16:52 UTC, load ~2, 20-30 s
+GRU, 7 Dec 2026, after each recurrent layer-direction became one op (15:47-15:52 UTC, load ~2, 20-30 s
 per 8000-step training instead of ~77 s), seeds 0-4, ``--seeds 0,1,2,3,4 --no-torch --models gru
 --rows normal,shuffled``: normal 91.0 ± 0.7 (91.4 / 89.8 / 91.4 / 91.5 / 91.1), shuffled 52.0 ± 2.5
 (52.0 / 51.1 / 54.7 / 48.3 / 54.0).  The same shuffled GRU trained in torch with this file's `train`
