@@ -138,6 +138,15 @@ def exported_path(label):
     return getattr(function, "path", "numba" if function.__module__ != reference.__name__ else "numpy")
 
 
+def _timed_row(label, size_label, slow, fast, args, repeats, batch):
+    """One table row: the twin (numpy) and the kernel (numba) timed alternately on `args`."""
+    (numpy_s, numpy_min), (numba_s, numba_min) = time_pair(slow, fast, args, repeats, batch)
+    return {"kernel": label, "size": size_label, "numpy_us": numpy_s * 1e6,
+            "numba_us": numba_s * 1e6, "speedup": numpy_s / numba_s,
+            "numpy_min_us": numpy_min * 1e6, "numba_min_us": numba_min * 1e6,
+            "exported": exported_path(label)}
+
+
 def run_sizes(repeats):
     rng = np.random.default_rng(0)
     configs = [("1M float32", (1000, 1000), np.float32, repeats, 1),
@@ -146,17 +155,9 @@ def run_sizes(repeats):
     rows_out = []
     for size_label, shape, dtype, count, batch in configs:
         for label, slow, fast, args in make_cases(shape, dtype, rng):
-            (numpy_s, numpy_min), (numba_s, numba_min) = time_pair(slow, fast, args, count, batch)
-            rows_out.append({"kernel": label, "size": size_label, "numpy_us": numpy_s * 1e6,
-                             "numba_us": numba_s * 1e6, "speedup": numpy_s / numba_s,
-                             "numpy_min_us": numpy_min * 1e6, "numba_min_us": numba_min * 1e6,
-                             "exported": exported_path(label)})
+            rows_out.append(_timed_row(label, size_label, slow, fast, args, count, batch))
     for label, layout, slow, fast, args in make_layout_cases(rng):
-        (numpy_s, numpy_min), (numba_s, numba_min) = time_pair(slow, fast, args, repeats, 1)
-        rows_out.append({"kernel": label, "size": f"1M f32 {layout}", "numpy_us": numpy_s * 1e6,
-                         "numba_us": numba_s * 1e6, "speedup": numpy_s / numba_s,
-                         "numpy_min_us": numpy_min * 1e6, "numba_min_us": numba_min * 1e6,
-                         "exported": exported_path(label)})
+        rows_out.append(_timed_row(label, f"1M f32 {layout}", slow, fast, args, repeats, 1))
     return rows_out
 
 
