@@ -1,6 +1,6 @@
 """The kernels' threads (autograd_core.set_num_threads): serial against parallel, side by side.
 
-    python benchmarks/threads.py                 # all three parts, JSON to results/threads.json
+    python benchmarks/threads.py                 # every part, JSON to results/threads.json
     python benchmarks/threads.py --parts sweep   # only the threshold sweep
 
 Parts (every figure is a median of interleaved samples: serial, parallel, serial, ...; the
@@ -19,6 +19,11 @@ ratio parallel / serial is taken in the same run, so machine load hits both alik
   set to 1 so that every size splits): this is how the thresholds in kernels/ were chosen.
 - ``numpy_paths``: the W1 step at batch 1, 32, 128 with the numpy paths taken until Numba is
   loaded against the Numba kernels (1 thread): the price of keeping Numba out of small runs.
+- ``wake``: what handing work to a pool thread costs here (submit, wake-up delay, a chunk
+  timeline of one 2-thread call): thread_wake.py.
+- ``wide_steps``: training steps of wide MLPs (gelu, sigmoid, tanh, elu; hidden 1024-2048, batch
+  256-512) whose activations are split, 1 thread against `--threads`: whether the threads make a
+  whole step, matrix products around the kernels included, faster or slower.
 - ``mlp``: the W1 step (benchmarks/peers/ours.py) at batch 1, 32, 128, 512, 1 thread against
   `--threads` threads.
 
@@ -285,6 +290,41 @@ def part_mlp(threads, repeats):
     return table
 
 
+# Wide MLPs whose activations are large enough to be split (2**19 to 2**20 elements), each step
+# surrounded by the matrix products of its layers: whether the kernels' threads make a whole
+# training step faster or slower (in a W1 step the relu is cheap and stays serial).
+WIDE_STEPS = (("gelu", 2048, 512), ("sigmoid", 1024, 512), ("tanh", 2048, 256), ("elu", 1024, 512))
+
+
+def part_wide_steps(threads, repeats):
+    import nn
+    import optim
+    import nn.functional as F
+
+    rng = np.random.default_rng(6)
+    table = {}
+    for activation, hidden, batch in WIDE_STEPS:
+        x = ag.from_numpy(rng.standard_normal((batch, 784)).astype(np.float32))
+        y = ag.from_numpy(rng.integers(0, 10, batch))
+        layer = {"gelu": nn.GELU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "elu": nn.ELU}[activation]
+        model = nn.Sequential(nn.Linear(784, hidden), layer(), nn.Linear(hidden, hidden), layer(),
+                              nn.Linear(hidden, 10))
+        optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+        def step():
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+
+        times = interleaved({"serial": (threads_setter(1), step), "parallel": (threads_setter(threads), step)},
+                            repeats, 2)
+        name = f"{activation}_{hidden}x{batch}"
+        table[name] = {**times, "ratio": times["parallel"] / times["serial"]}
+        print(f"MLP 784-{hidden}-{hidden}-10 ({activation}), batch {batch}: serial {times['serial'] * 1e3:.2f} ms, "
+              f"{threads} threads {times['parallel'] * 1e3:.2f} ms, ratio {table[name]['ratio']:.3f}", flush=True)
+    return table
+
+
 def part_numpy_paths(repeats):
     """W1 steps with the numpy paths a process uses until Numba is loaded (kernels/__init__.py,
     updates.py) against the Numba paths, 1 thread both: what keeping Numba out of W6 costs."""
@@ -318,7 +358,7 @@ def part_numpy_paths(repeats):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="kernels,pair,idle,memory_bound,sweep,mlp,numpy_paths")
+    parser.add_argument("--parts", default="kernels,pair,idle,wake,memory_bound,sweep,mlp,wide_steps,numpy_paths")
     parser.add_argument("--threads", type=int, default=parallel.get_num_threads())
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--output", default=os.path.join(HERE, "results", "threads.json"))
@@ -341,6 +381,12 @@ def main(argv=None):
             result["sweep"] = part_sweep(args.repeats)
         elif part == "numpy_paths":
             result["numpy_paths"] = part_numpy_paths(args.repeats)
+        elif part == "wake":
+            from thread_wake import part_wake
+
+            result["wake"] = part_wake(args.threads, args.repeats)
+        elif part == "wide_steps":
+            result["wide_steps"] = part_wide_steps(args.threads, args.repeats)
         elif part == "mlp":
             result["mlp"] = part_mlp(args.threads, args.repeats)
         else:

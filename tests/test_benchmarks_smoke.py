@@ -113,3 +113,19 @@ def test_missing_peer_is_skipped_with_a_reason():
     libraries, skipped = json.loads(done.stdout)
     assert libraries == ["ours"]
     assert skipped["mygrad"].startswith("not installed")
+
+
+def test_threads_wake_part_reports_every_figure(tmp_path):
+    """benchmarks/threads.py --parts wake: the pool's submit and wake-up costs and a chunk timeline."""
+    output = tmp_path / "wake.json"
+    done = subprocess.run([sys.executable, os.path.join(BENCHMARKS, "threads.py"), "--parts", "wake",
+                           "--threads", "2", "--repeats", "5", "--output", str(output)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    wake = json.loads(output.read_text())["wake"]
+    assert wake["submit_us"]["median"] > 0
+    assert set(wake["start_after_submit_us"]) == {"caller_waiting", "caller_in_kernel"}
+    timeline = wake["timeline"]
+    assert timeline["chunks"] >= 2 and timeline["serial_call_us"]["median"] > 0
+    assert timeline["two_thread_call_us"]["median"] > 0
+    assert "pool thread starts after submit" in done.stdout
