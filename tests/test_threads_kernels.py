@@ -18,7 +18,10 @@ THREAD_COUNTS = (1, 2, 3, 4)
 
 
 @pytest.fixture(autouse=True)
-def _restore_threads():
+def _restore_threads(monkeypatch):
+    # These tests count threads and chunks: a BLAS thread still spinning after an earlier test's
+    # matmul must not make a call serial here (the watch itself is tested below).
+    monkeypatch.setattr(parallel, "WATCH_OTHER_THREADS", False)
     saved = parallel._num_threads
     jit.load()
     yield
@@ -126,6 +129,43 @@ def test_by_default_cores_that_other_processes_keep_busy_are_left_to_them(others
     ag.set_num_threads(3)
     assert parallel.threads_for_a_call() == 3  # a setting the user made is used as made
     assert ag.get_num_threads() == 3
+
+
+@pytest.mark.parametrize("other_threads_cpu, expected", [(0.0, 4), (0.4, 4), (1.0, 3), (2.2, 2), (9.0, 1)])
+def test_cores_that_other_threads_of_the_process_keep_busy_are_left_to_them(other_threads_cpu, expected,
+                                                                             monkeypatch):
+    """A thread count set by the user, less the cores' worth of CPU time that threads other than the
+    caller and the pool (BLAS spinning after a matmul) used since the caller's previous call."""
+    monkeypatch.setattr(parallel, "WATCH_OTHER_THREADS", True)
+    monkeypatch.setattr(parallel, "_available_threads_cached", lambda: 4)
+    clocks = {"wall": 10.0, "process": 5.0, "thread": 2.0}
+    monkeypatch.setattr(time, "monotonic", lambda: clocks["wall"])
+    monkeypatch.setattr(time, "process_time", lambda: clocks["process"])
+    monkeypatch.setattr(time, "thread_time", lambda: clocks["thread"])
+    monkeypatch.setattr(parallel, "_pool_cpu_seconds", [1.0])
+    monkeypatch.setattr(parallel, "_caller", parallel._CallerSample())
+    ag.set_num_threads(4)
+    assert parallel.threads_for_a_call() == 4  # the calling thread's first call: nothing to compare
+    # One second later: the caller used 0.5 s, the pool 0.3 s, other threads `other_threads_cpu`.
+    clocks["wall"] += 1.0
+    clocks["thread"] += 0.5
+    parallel._pool_cpu_seconds[0] += 0.3
+    clocks["process"] += 0.5 + 0.3 + other_threads_cpu
+    assert parallel.threads_for_a_call() == expected
+    ag.set_num_threads(1)
+    assert parallel.threads_for_a_call() == 1  # serial stays serial, and takes no samples
+    monkeypatch.setattr(parallel, "WATCH_OTHER_THREADS", False)
+    ag.set_num_threads(4)
+    assert parallel.threads_for_a_call() == 4
+
+
+def test_the_pool_counts_the_cpu_time_of_its_tasks(small_grains):
+    ag.set_num_threads(2)
+    before = parallel._pool_cpu_seconds[0]
+    x = np.ones(1 << 20, np.float32)
+    for _ in range(20):
+        kernels.gelu_forward(x)
+    assert parallel._pool_cpu_seconds[0] > before
 
 
 def test_split_covers_the_range_with_aligned_bounds():

@@ -51,7 +51,9 @@ def set_num_threads(n):
     """Use `n` threads (n >= 1) in the kernels above their size thresholds; 1 runs them serially.
 
     Affects this process only, and only this library's kernels: BLAS (matrix products) keeps its
-    own thread count (threadpoolctl or OPENBLAS_NUM_THREADS control that).  Errors as torch's:
+    own thread count (threadpoolctl or OPENBLAS_NUM_THREADS control that).  `n` is a maximum:
+    while other threads of this process keep cores busy (numpy's BLAS spins for ~0.1 s after a
+    matrix product) a call leaves those cores to them; results are the same bits either way.  Errors as torch's:
     RuntimeError for a non-integer or for n < 1.
     """
     global _num_threads
@@ -101,10 +103,12 @@ class _Pool:
                 while not tasks:
                     condition.wait()
                 function = tasks.pop(0)
+            started = time.thread_time()
             try:
                 function()
             except BaseException:  # _Work.run hands kernel errors to the caller; keep serving
                 pass
+            _pool_cpu_seconds[0] += time.thread_time() - started
             # Drop the finished work now: an idle thread holding it would keep the call's arrays
             # (a backward's saved intermediates) alive until the next parallel call.
             function = None
@@ -135,14 +139,19 @@ def split(n, parts, align=1):
 
 
 def threads_for_a_call():
-    """The threads a kernel call may use now: set_num_threads(n)'s n when the user set it; by
-    default the available cores less those other processes kept busy over the last second
-    (`_spare_cores`), at least 1."""
+    """The threads a kernel call may use now: set_num_threads(n)'s n when the user set it, else
+    the available cores less those other processes kept busy over the last second
+    (`_spare_cores`); in both cases less the cores that other threads of this process kept busy
+    since the calling thread's previous call (`_cores_held_by_other_threads`), at least 1."""
     if _num_threads is not None:
-        return _num_threads
-    if not ADAPT_TO_LOAD:
-        return _available_threads_cached()
-    return _spare_cores()
+        threads = _num_threads
+    elif not ADAPT_TO_LOAD:
+        threads = _available_threads_cached()
+    else:
+        threads = _spare_cores()
+    if threads > 1 and WATCH_OTHER_THREADS:
+        threads = max(1, min(threads, _available_threads_cached() - _cores_held_by_other_threads()))
+    return threads
 
 
 def chunk_count(n, grain):
@@ -198,6 +207,38 @@ def _spare_cores():
         others = max(0.0, busy - own)
     _spare = max(1, min(cores, int(cores - others + 0.5)))
     return _spare
+
+
+# Other threads of this process.  After a matrix product numpy's OpenBLAS (pthreads build) keeps
+# its worker threads spinning (sched_yield) for about 0.1 s, waiting for the next one, and a
+# training step has a matrix product before every activation and loss.  A pool thread woken
+# then only time-shares a core with such a thread, and the call pays the wake-up for nothing:
+# measured here (AMD EPYC, 2 cores; `python benchmarks/threads.py --parts pair,wide_steps`) a
+# gelu fwd+bwd followed by a 512x512 matmul took 1.08x its serial time on 2 threads, and whole
+# training steps of wide sigmoid/tanh/elu MLPs 1.05-1.07x.  So a call first compares this
+# process's CPU time with what the calling thread and the pool used since the calling thread's
+# previous call: the rest was burnt by other threads of the process (BLAS, or the user's own),
+# and that many cores are left to them.  The BLAS settings themselves are not touched.
+WATCH_OTHER_THREADS = True
+_pool_cpu_seconds = [0.0]  # CPU time the pool's threads spent in tasks (updated under the GIL)
+
+
+class _CallerSample(threading.local):
+    sample = None  # (monotonic time, process CPU time, this thread's CPU time, pool CPU time)
+
+
+_caller = _CallerSample()
+
+
+def _cores_held_by_other_threads():
+    """Cores' worth of CPU time that this process's other threads (neither the calling thread nor
+    the pool) used since the calling thread's previous call, rounded; 0 on its first call."""
+    sample = (time.monotonic(), time.process_time(), time.thread_time(), _pool_cpu_seconds[0])
+    previous, _caller.sample = _caller.sample, sample
+    if previous is None or sample[0] <= previous[0]:
+        return 0
+    others = (sample[1] - previous[1]) - (sample[2] - previous[2]) - (sample[3] - previous[3])
+    return max(0, int(others / (sample[0] - previous[0]) + 0.5))
 
 
 # More chunks than threads, taken in turn from a shared counter: when a pool thread wakes late
