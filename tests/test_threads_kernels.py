@@ -159,6 +159,26 @@ def test_cores_that_other_threads_of_the_process_keep_busy_are_left_to_them(othe
     assert parallel.threads_for_a_call() == 4
 
 
+def test_a_parallel_call_decides_its_thread_count_once(monkeypatch, small_grains):
+    """chunk_count's decision is the one run_chunks uses: the clocks are not sampled again a few µs
+    later (a spinning BLAS thread could then make the call's chunks run on one thread only)."""
+    decisions = []
+    original = parallel.threads_for_a_call
+
+    def counted():
+        decisions.append(original())
+        return decisions[-1]
+
+    monkeypatch.setattr(parallel, "threads_for_a_call", counted)
+    ag.set_num_threads(2)
+    x = np.ones(1 << 16, np.float32)
+    np.testing.assert_allclose(kernels.gelu_forward(x), reference.gelu_forward(x), rtol=1e-6)
+    assert decisions == [2]
+    # Chunks cut without chunk_count still get a decision of their own.
+    assert parallel.run_chunks(lambda a, b: a + b, [(1, 2), (3, 4), (5, 6)]) == [3, 7, 11]
+    assert decisions == [2, 2]
+
+
 def test_the_pool_counts_the_cpu_time_of_its_tasks(small_grains):
     ag.set_num_threads(2)
     before = parallel._pool_cpu_seconds[0]

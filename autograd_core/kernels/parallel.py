@@ -160,6 +160,9 @@ def chunk_count(n, grain):
     if n < 2 * grain:
         return 1
     threads = threads_for_a_call()
+    # run_chunks takes this decision instead of sampling the clocks a second time a few µs later
+    # (a decision left unused goes to the thread's next run_chunks: still a valid count)
+    _caller.decided = threads
     if threads == 1:
         return 1
     return min(CHUNKS_PER_THREAD * threads, n // grain)
@@ -205,7 +208,7 @@ def _spare_cores():
         busy = online * (1 - (sample[2] - previous[2]) / (sample[1] - previous[1]))
         own = (sample[3] - previous[3]) / max(sample[0] - previous[0], 1e-9)
         others = max(0.0, busy - own)
-    _spare = max(1, min(cores, int(cores - others + 0.5)))
+    _spare = max(1, min(cores, _whole_cores(cores - others)))
     return _spare
 
 
@@ -225,6 +228,7 @@ _pool_cpu_seconds = [0.0]  # CPU time the pool's threads spent in tasks (updated
 
 class _CallerSample(threading.local):
     sample = None  # (monotonic time, process CPU time, this thread's CPU time, pool CPU time)
+    decided = None  # the thread count chunk_count chose for the chunks run_chunks is about to run
 
 
 _caller = _CallerSample()
@@ -238,7 +242,12 @@ def _cores_held_by_other_threads():
     if previous is None or sample[0] <= previous[0]:
         return 0
     others = (sample[1] - previous[1]) - (sample[2] - previous[2]) - (sample[3] - previous[3])
-    return max(0, int(others / (sample[0] - previous[0]) + 0.5))
+    return max(0, _whole_cores(others / (sample[0] - previous[0])))
+
+
+def _whole_cores(cores):
+    """Cores' worth of CPU time rounded to the nearest whole core (half a core or more is one)."""
+    return int(cores + 0.5)
 
 
 # More chunks than threads, taken in turn from a shared counter: when a pool thread wakes late
@@ -307,9 +316,12 @@ def run_chunks(kernel, arguments):
     """Call ``kernel(*a)`` for every tuple `a` in `arguments`, on this thread and up to
     get_num_threads() - 1 of the pool's; returns the results in order once all are done (the
     first exception raised by a chunk is re-raised here)."""
+    threads, _caller.decided = _caller.decided, None
     if len(arguments) == 1:
         return [kernel(*arguments[0])]
-    helpers = min(threads_for_a_call(), len(arguments)) - 1
+    if threads is None:  # chunks cut without chunk_count
+        threads = threads_for_a_call()
+    helpers = min(threads, len(arguments)) - 1
     work = _Work(kernel, arguments)
     if helpers > 0:
         pool = _executor(helpers)
