@@ -1,7 +1,8 @@
 """What handing work to a pool thread costs on this machine: the ``wake`` part of threads.py.
 
-A parallel kernel call (autograd_core/kernels/parallel.py) wakes a pool thread that waits on a
-condition variable, and the two threads then hand the GIL to each other between chunks.  Each
+A parallel kernel call (autograd_core/kernels/parallel.py) that comes more than SPIN_S after
+the previous one wakes a pool thread that sleeps on a condition variable; with chunks claimed
+in Python (run_chunks) the two threads then hand the GIL to each other between chunks.  Each
 of those is a futex wake.  On bare metal one costs a few microseconds; in a virtual machine
 whose idle vCPUs halt at once (the Linux guest's ``haltpoll`` cpuidle driver with
 ``guest_halt_poll_ns`` 0) it needs an interrupt through the hypervisor, and both the waker and
@@ -15,6 +16,9 @@ the woken thread pay for it.  This part measures:
   pool's first chunk begin, and how long the call takes after its last chunk ends, against
   the serial call.  The gap between the 2-thread time and half the serial time is what
   coordination costs.
+- ``native_claiming_us``: the same forward as the library runs it (run_split: chunks claimed in
+  native code) 100 us after the previous call (the pool thread still polls) and 1 ms after it
+  (asleep), against the serial call after the same pause.
 
 It also records the guest's cpuidle driver and halt-poll setting where Linux exposes them.
 """
@@ -132,6 +136,7 @@ def part_wake(threads, repeats):
         "two_thread_call_us": _percentiles([r[3] for r in rows]),
         "serial_call_us": _percentiles(serial),
     }
+    table["native_claiming_us"] = _after_pauses(x, repeats, threads)
     idle_settings = table["machine_idle"]
     print(f"cpuidle driver {idle_settings['cpuidle_driver']}, guest_halt_poll_ns {idle_settings['guest_halt_poll_ns']}")
     print(f"submit to a sleeping pool thread: {table['submit_us']['median']:.1f} us of the caller's time "
@@ -146,4 +151,36 @@ def part_wake(threads, repeats):
           f"{line['after_last_chunk_us']['median']:.0f} us after the last chunk; call "
           f"{line['two_thread_call_us']['median']:.0f} us on 2 threads against {line['serial_call_us']['median']:.0f} us serial "
           f"(half: {line['serial_call_us']['median'] / 2:.0f})", flush=True)
+    claims = table["native_claiming_us"]
+    print("sigmoid forward 2**20 as the library runs it (chunks claimed in native code), after a pause: "
+          + ", ".join(f"{pause} {values['parallel']['median']:.0f} us on {max(2, threads)} threads against "
+                      f"{values['serial']['median']:.0f} serial" for pause, values in claims.items()), flush=True)
+    return table
+
+
+def _pause(seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:  # busy: a sleep would let this vCPU halt as well
+        pass
+
+
+def _after_pauses(x, repeats, threads):
+    """activations.sigmoid_forward (run_split) after a 100 us pause (the pool thread still polls)
+    and after a 1 ms one (it sleeps: the call wakes it), each against the serial call."""
+    previous = parallel._num_threads
+    table = {}
+    try:
+        for label, seconds in (("100us", 100e-6), ("1ms", 1e-3)):
+            times = {"serial": [], "parallel": []}
+            for _ in range(repeats):
+                for mode, n in (("serial", 1), ("parallel", max(2, threads))):
+                    parallel.set_num_threads(n)
+                    activations.sigmoid_forward(x)  # the call before the pause
+                    _pause(seconds)
+                    t0 = time.perf_counter()
+                    activations.sigmoid_forward(x)
+                    times[mode].append(time.perf_counter() - t0)
+            table[label] = {mode: _percentiles(values) for mode, values in times.items()}
+    finally:
+        parallel._num_threads = previous
     return table

@@ -20,7 +20,8 @@ ratio parallel / serial is taken in the same run, so machine load hits both alik
 - ``numpy_paths``: the W1 step at batch 1, 32, 128 with the numpy paths taken until Numba is
   loaded against the Numba kernels (1 thread): the price of keeping Numba out of small runs.
 - ``wake``: what handing work to a pool thread costs here (submit, wake-up delay, a chunk
-  timeline of one 2-thread call): thread_wake.py.
+  timeline of one 2-thread call, the library's natively claimed call after a short and a long
+  pause): thread_wake.py.
 - ``wide_steps``: training steps of wide MLPs (gelu, sigmoid, tanh, elu; hidden 1024-2048, batch
   256-512) whose activations are split, 1 thread against `--threads`: whether the threads make a
   whole step, matrix products around the kernels included, faster or slower.

@@ -128,4 +128,6 @@ def test_threads_wake_part_reports_every_figure(tmp_path):
     timeline = wake["timeline"]
     assert timeline["chunks"] >= 2 and timeline["serial_call_us"]["median"] > 0
     assert timeline["two_thread_call_us"]["median"] > 0
-    assert "pool thread starts after submit" in done.stdout
+    assert set(wake["native_claiming_us"]) == {"100us", "1ms"}
+    assert all(case[mode]["median"] > 0 for case in wake["native_claiming_us"].values() for mode in ("serial", "parallel"))
+    assert "pool thread starts after submit" in done.stdout and "chunks claimed in native code" in done.stdout

@@ -39,15 +39,20 @@ def small_grains(monkeypatch):
 
 
 def _chunk_counts(monkeypatch):
-    """Record how many chunks each parallel.run_chunks call gets."""
+    """Record how many chunks each parallel.run_chunks or parallel.run_split call gets."""
     seen = []
-    original = parallel.run_chunks
+    run_chunks, run_split = parallel.run_chunks, parallel.run_split
 
-    def spy(kernel, arguments):
+    def spy_chunks(kernel, arguments):
         seen.append(len(arguments))
-        return original(kernel, arguments)
+        return run_chunks(kernel, arguments)
 
-    monkeypatch.setattr(parallel, "run_chunks", spy)
+    def spy_split(kernel, out, operands, params, bounds):
+        seen.append(len(bounds) - 1)
+        return run_split(kernel, out, operands, params, bounds)
+
+    monkeypatch.setattr(parallel, "run_chunks", spy_chunks)
+    monkeypatch.setattr(parallel, "run_split", spy_split)
     return seen
 
 
@@ -93,23 +98,53 @@ def test_one_thread_runs_serially_and_two_split_large_arrays(monkeypatch, small_
     assert seen == []
 
 
-def test_at_most_get_num_threads_threads_work_on_a_call(monkeypatch):
+def _thread_stamping_kernel():
+    """A Numba kernel ``stamp(out, x)`` that writes the running thread's pthread id into each
+    element of its chunk (to see which threads run a run_split call's chunks)."""
+    from llvmlite import ir
+    from numba import njit, types
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def pthread_self(typingctx):
+        def codegen(context, builder, signature, args):
+            function = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(64), []),
+                                                      "pthread_self")
+            return builder.call(function, [])
+        return types.int64(), codegen
+
+    @njit(nogil=True)
+    def stamp(out, x):
+        me = pthread_self()
+        for i in range(out.size):
+            out[i] = me
+
+    return stamp
+
+
+def test_at_most_get_num_threads_threads_work_on_a_call():
     import threading
+    stamp = _thread_stamping_kernel()
     names = set()
-    original = activations._gelu_erf_forward
 
-    def spy(*arguments):
+    def spy(index):
         names.add(threading.current_thread().name)
-        return original(*arguments)
+        time.sleep(0.001)  # long enough for a woken pool thread to take a chunk too
 
-    monkeypatch.setattr(activations, "_gelu_erf_forward", spy)
-    x = np.ones(1 << 20, np.float32)
+    out = np.zeros(1 << 12, np.int64)
+    ag.set_num_threads(4)
+    parallel.run_split(stamp, out, (out,), (), parallel.split(out.size, 16, 64))  # 3 pool threads
     for n in (1, 2, 3):
-        names.clear()
         ag.set_num_threads(n)
         for _ in range(5):
-            kernels.gelu_forward(x)
-        assert 1 <= len(names) <= n and threading.current_thread().name in names
+            names.clear()
+            parallel.run_chunks(spy, [(i,) for i in range(4 * n)])
+            assert 1 <= len(names) <= n and threading.current_thread().name in names
+            out[:] = 0
+            parallel.run_split(stamp, out, (out,), (), parallel.split(out.size, 4 * n, 64))
+            stamps = set(np.unique(out).tolist())
+            assert 0 not in stamps and 1 <= len(stamps) <= n
 
 
 @pytest.mark.parametrize("others_busy, expected", [(0.0, 4), (1.0, 3), (2.6, 1), (7.0, 1)])
@@ -138,18 +173,18 @@ def test_cores_that_other_threads_of_the_process_keep_busy_are_left_to_them(othe
     caller and the pool (BLAS spinning after a matmul) used since the caller's previous call."""
     monkeypatch.setattr(parallel, "WATCH_OTHER_THREADS", True)
     monkeypatch.setattr(parallel, "_available_threads_cached", lambda: 4)
-    clocks = {"wall": 10.0, "process": 5.0, "thread": 2.0}
+    clocks = {"wall": 10.0, "process": 5.0, "thread": 2.0, "pool": 1.0}
     monkeypatch.setattr(time, "monotonic", lambda: clocks["wall"])
     monkeypatch.setattr(time, "process_time", lambda: clocks["process"])
     monkeypatch.setattr(time, "thread_time", lambda: clocks["thread"])
-    monkeypatch.setattr(parallel, "_pool_cpu_seconds", [1.0])
+    monkeypatch.setattr(parallel, "_pool_cpu_seconds", lambda: clocks["pool"])
     monkeypatch.setattr(parallel, "_caller", parallel._CallerSample())
     ag.set_num_threads(4)
     assert parallel.threads_for_a_call() == 4  # the calling thread's first call: nothing to compare
     # One second later: the caller used 0.5 s, the pool 0.3 s, other threads `other_threads_cpu`.
     clocks["wall"] += 1.0
     clocks["thread"] += 0.5
-    parallel._pool_cpu_seconds[0] += 0.3
+    clocks["pool"] += 0.3
     clocks["process"] += 0.5 + 0.3 + other_threads_cpu
     assert parallel.threads_for_a_call() == expected
     ag.set_num_threads(1)
@@ -179,13 +214,25 @@ def test_a_parallel_call_decides_its_thread_count_once(monkeypatch, small_grains
     assert decisions == [2, 2]
 
 
-def test_the_pool_counts_the_cpu_time_of_its_tasks(small_grains):
+def test_the_pool_counts_the_cpu_time_of_its_threads(small_grains):
+    """The watch tells the pool's threads (polling included) apart from other threads by their
+    own CPU clocks."""
     ag.set_num_threads(2)
-    before = parallel._pool_cpu_seconds[0]
     x = np.ones(1 << 20, np.float32)
+    kernels.gelu_forward(x)
+    before = parallel._pool_cpu_seconds()
     for _ in range(20):
         kernels.gelu_forward(x)
-    assert parallel._pool_cpu_seconds[0] > before
+    assert parallel._pool_cpu_seconds() > before
+    # Polling threads are the pool's: right after parallel calls the watch leaves every core.
+    monkeypatch_free = parallel.WATCH_OTHER_THREADS
+    parallel.WATCH_OTHER_THREADS = True
+    try:
+        parallel._cores_held_by_other_threads()
+        kernels.gelu_forward(x)
+        assert parallel._cores_held_by_other_threads() == 0
+    finally:
+        parallel.WATCH_OTHER_THREADS = monkeypatch_free
 
 
 def test_split_covers_the_range_with_aligned_bounds():

@@ -87,13 +87,7 @@ def _run(kernel, grain, out, operands, params):
     if parts == 1:
         kernel(out, *operands, *params)
         return out
-    bounds = parallel.split(n, parts, 64)
-    chunks = []
-    for start, stop in zip(bounds[:-1], bounds[1:]):
-        chunks.append((out[start:stop],) + tuple(
-            operand[start:stop] if operand.__class__ is np.ndarray else operand for operand in operands) + params)
-    parallel.run_chunks(kernel, chunks)
-    return out
+    return parallel.run_split(kernel, out, operands, params, parallel.split(n, parts, 64))
 
 
 def _unary(kernel, twin, grain, x, *params):

@@ -13,7 +13,7 @@ from .jit import njit
 
 from . import reference_loss
 from . import parallel
-from .rows import _exp_sum, _row_max, run_rows
+from .rows import _exp_sum, _row_max, run_rows, run_rows_with_results
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -70,7 +70,7 @@ def cross_entropy_forward(logits, targets, ignore_index=-100):
     logits = np.ascontiguousarray(logits)
     loss = np.empty(logits.shape[0], logits.dtype)
     probs = np.empty_like(logits)
-    found = run_rows(_forward, loss, (probs, logits, np.ascontiguousarray(targets), ignore_index), logits.shape[1])
+    found = run_rows_with_results(_forward, loss, (probs, logits, np.ascontiguousarray(targets), ignore_index), logits.shape[1])
     bad = _first_bad(found, logits.shape[0])
     if bad >= 0:
         raise IndexError(f"cross_entropy: target {int(targets[bad])} is out of bounds for {logits.shape[1]} classes")
@@ -93,7 +93,7 @@ def cross_entropy_backward(g, probs, targets, ignore_index=-100):
 
 
 def _first_bad(found, rows):
-    """The first bad row over all chunks (run_rows gives one result, or a list per chunk with row
+    """The first bad row over all chunks (run_rows_with_results gives one result, or a list per chunk with row
     numbers relative to the chunk), or -1."""
     if not isinstance(found, list):
         return found

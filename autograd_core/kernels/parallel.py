@@ -1,17 +1,22 @@
-"""How many threads the kernels use, and the small pool of Python threads that runs their chunks.
+"""How many threads the kernels use, and the small pool of threads that runs their chunks.
 
 A kernel above its size threshold is cut into chunks (elements, rows, columns or pieces of a
 sum; at most CHUNKS_PER_THREAD per thread, none below the kernel's grain) that the calling
 thread and up to `threads_for_a_call() - 1` pool threads claim in turn from a shared counter.
-The kernels are ``@njit(nogil=True)``: each chunk runs without the GIL.
+The kernels are ``@njit(nogil=True)``: each chunk runs without the GIL.  Elementwise and
+row-wise kernels (`run_split`) claim their chunks in native code, so no GIL changes hands
+between chunks; the others (`run_chunks`: reductions, convolution, pooling, a loss whose chunks
+report bad targets) claim them in Python.
 
 Why not Numba's ``prange``: its OpenMP workers spin after each parallel region and steal the
 core OpenBLAS needs for the next matrix product (a prange relu over 2**20 float32 followed by a
 512x512 matmul took 7.6 ms per pair against 1.3 ms serial on 2 cores), the fix
 (``OMP_WAIT_POLICY=PASSIVE``) works only if set before the first launch and would override a
-user's setting, and the omp layer kills a forked child that runs a kernel.  The pool's threads
-wait on a condition variable (a futex: no spinning), so nothing is left running between calls,
-and nothing here reads or sets an environment variable or touches another library's threads.
+user's setting, and the omp layer kills a forked child that runs a kernel.  A pool thread here
+polls for the next call for at most SPIN_S (200 us) after a call and then sleeps on a condition
+variable (a futex: no CPU time), so nothing is left running once a training step moves on to
+its matrix products, and nothing here reads or sets an environment variable or touches another
+library's threads.
 
 Fork: a child inherits no threads, so `os.register_at_fork` drops the pool in the child and
 the next parallel call there starts a new one.
@@ -23,8 +28,9 @@ the serial loop computes, and the reductions sum fixed pieces whose size does no
 import os
 import threading
 import time
+from functools import partial
 
-__all__ = ["set_num_threads", "get_num_threads", "run_chunks", "split"]
+__all__ = ["set_num_threads", "get_num_threads", "run_chunks", "run_split", "split"]
 
 
 def _available_cores():
@@ -75,13 +81,29 @@ os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 class _Pool:
-    """Daemon threads that run submitted functions; an idle one waits on a condition variable
-    (a futex: it takes no CPU time until work arrives)."""
+    """Daemon threads that help the calling thread with a call's chunks.
+
+    A thread that has finished a call polls the pool's PUBLISHED counter for SPIN_S seconds, in
+    native code and without the GIL (`claiming.poll`); then it sleeps on a condition variable (a
+    futex: no CPU time) until a call wakes it.  A call sets `task` (a function of no arguments
+    that claims and runs chunks until none is left), wakes the sleeping threads, and publishes
+    itself; every thread that sees it runs `task` once.  How a call's chunks are shared out is
+    the task's business (`run_split`: natively; `run_chunks`: under the GIL)."""
 
     def __init__(self):
-        self.tasks = []
+        from . import claiming
+
+        self.claiming = claiming
+        self.state = claiming.new_state()
+        self.task = None
         self.condition = threading.Condition(threading.Lock())
+        self.wakeups = 0  # bumped (under `condition`) to wake the sleeping threads
+        self.sleeping = 0
         self.threads = []
+        self.cpu_clocks = []  # each thread's CPU-time clock (the other-threads watch reads them)
+        ticks = claiming.ticks_per_second()
+        self.spin_ticks = int(SPIN_S * ticks)
+        self.wait_ticks = max(1, int(CALLER_WAITS_S * ticks))
 
     def grow(self, workers):
         with self.condition:
@@ -90,28 +112,71 @@ class _Pool:
                                           name=f"autograd_core-kernel-{len(self.threads) + 1}")
                 self.threads.append(thread)
                 thread.start()
+                try:
+                    self.cpu_clocks.append(time.pthread_getcpuclockid(thread.ident))
+                except (AttributeError, OSError):  # no per-thread CPU clocks (macOS, Windows)
+                    self.cpu_clocks = None
 
-    def submit(self, function):
-        with self.condition:
-            self.tasks.append(function)
-            self.condition.notify()
+    def wake(self):
+        """Wake the sleeping threads for a call about to be published (polling ones see it)."""
+        if self.sleeping:
+            with self.condition:
+                self.wakeups += 1
+                self.condition.notify_all()
+
+    def submit(self, task):
+        """Have the pool's threads run `task` once each (a call that shares work under the GIL).
+
+        Published before the sleeping threads are counted: a thread about to sleep checks for a
+        publication after counting itself asleep, so one of the two always sees the other."""
+        self.task = task
+        self.claiming.publish(self.state)
+        self.wake()
 
     def _serve(self):
-        condition, tasks = self.condition, self.tasks
+        poll, state, published_slot = self.claiming.poll, self.state, self.claiming.PUBLISHED
+        seen, leaving = 0, False
         while True:
-            with condition:
-                while not tasks:
-                    condition.wait()
-                function = tasks.pop(0)
-            started = time.thread_time()
-            try:
-                function()
-            except BaseException:  # _Work.run hands kernel errors to the caller; keep serving
-                pass
-            _pool_cpu_seconds[0] += time.thread_time() - started
+            published = poll(state, seen, self.spin_ticks, leaving)
+            leaving = published != seen
+            if not leaving:  # nothing came while polling: sleep until a call wakes this thread
+                with self.condition:
+                    wakeups = self.wakeups
+                    self.sleeping += 1
+                    while self.wakeups == wakeups and state[published_slot] == seen:
+                        self.condition.wait()
+                    self.sleeping -= 1
+                continue
+            seen = published
+            task = self.task
+            if task is not None:
+                try:
+                    task()
+                except BaseException:  # run_chunks hands kernel errors to the caller; keep serving
+                    pass
             # Drop the finished work now: an idle thread holding it would keep the call's arrays
             # (a backward's saved intermediates) alive until the next parallel call.
-            function = None
+            task = None
+
+    def cpu_seconds(self):
+        """CPU time the pool's threads have used, polling included (None where unknown)."""
+        clocks = self.cpu_clocks
+        if clocks is None:
+            return None
+        return sum(time.clock_gettime(clock) for clock in clocks)
+
+
+# A pool thread polls this long after a call before it sleeps.  The calls of a forward and
+# backward follow each other within tens of microseconds, and a woken thread costs 30-70 us
+# here (AMD EPYC, 2 vCPUs of a guest whose idle vCPUs halt at once): measured with
+# benchmarks/threads.py, a 2-thread sigmoid forward on 2**20 float32 took ~240 us polled
+# against ~360 us woken and ~430 us serial.  The poll pauses between reads and never takes a
+# lock; it ends after SPIN_S whatever happens, so at most SPIN_S of a core goes to it after a
+# call (a matrix product that follows shares one core with it for that long at worst).
+SPIN_S = 200e-6
+# After its last chunk a caller waits at most this long for the pool's threads to be back to
+# polling, so that it does not have to queue for the GIL behind one of them.
+CALLER_WAITS_S = 50e-6
 
 
 def _executor(workers):
@@ -122,6 +187,8 @@ def _executor(workers):
         return pool
     with _pool_lock:
         if _pool is None:
+            from . import jit
+            jit.load()  # the pool's native half is compiled with Numba
             _pool = _Pool()
         _pool.grow(workers)
         _pool_workers = max(_pool_workers, workers)
@@ -223,7 +290,12 @@ def _spare_cores():
 # previous call: the rest was burnt by other threads of the process (BLAS, or the user's own),
 # and that many cores are left to them.  The BLAS settings themselves are not touched.
 WATCH_OTHER_THREADS = True
-_pool_cpu_seconds = [0.0]  # CPU time the pool's threads spent in tasks (updated under the GIL)
+
+
+def _pool_cpu_seconds():
+    """CPU time the pool's threads have used (0 before there is a pool; None where unknown)."""
+    pool = _pool
+    return 0.0 if pool is None else pool.cpu_seconds()
 
 
 class _CallerSample(threading.local):
@@ -237,9 +309,12 @@ _caller = _CallerSample()
 def _cores_held_by_other_threads():
     """Cores' worth of CPU time that this process's other threads (neither the calling thread nor
     the pool) used since the calling thread's previous call, rounded; 0 on its first call."""
-    sample = (time.monotonic(), time.process_time(), time.thread_time(), _pool_cpu_seconds[0])
+    pool_seconds = _pool_cpu_seconds()
+    if pool_seconds is None:  # the pool's own polling could not be told apart from other threads
+        return 0
+    sample = (time.monotonic(), time.process_time(), time.thread_time(), pool_seconds)
     previous, _caller.sample = _caller.sample, sample
-    if previous is None or sample[0] <= previous[0]:
+    if previous is None or sample[0] <= previous[0] or sample[3] < previous[3]:  # (a new pool)
         return 0
     others = (sample[1] - previous[1]) - (sample[2] - previous[2]) - (sample[3] - previous[3])
     return max(0, _whole_cores(others / (sample[0] - previous[0])))
@@ -277,8 +352,9 @@ os.register_at_fork(after_in_child=_reset_cores_after_fork)
 class _Work:
     """Chunks claimed one at a time by whichever thread asks next (the caller and the pool's)."""
 
-    def __init__(self, kernel, arguments):
+    def __init__(self, kernel, arguments, helpers):
         self.kernel, self.arguments = kernel, arguments
+        self.seats = helpers  # pool threads that may still join
         self.results = [None] * len(arguments)
         self.error = None
         self.claimed = 0  # chunks handed out
@@ -305,6 +381,14 @@ class _Work:
                 if self.completed == self.claimed:
                     condition.notify_all()
 
+    def help(self):
+        """A pool thread's part: run chunks if the call still has a seat for a helper."""
+        with self.condition:
+            if self.seats <= 0:
+                return
+            self.seats -= 1
+        self.run()
+
     def wait(self):
         """Until every claimed chunk is done (call after `run` returned: nothing is left to claim)."""
         with self.condition:
@@ -322,13 +406,47 @@ def run_chunks(kernel, arguments):
     if threads is None:  # chunks cut without chunk_count
         threads = threads_for_a_call()
     helpers = min(threads, len(arguments)) - 1
-    work = _Work(kernel, arguments)
+    work = _Work(kernel, arguments, helpers)
+    pool = task = None
     if helpers > 0:
         pool = _executor(helpers)
-        for _ in range(helpers):
-            pool.submit(work.run)
+        task = work.help
+        pool.submit(task)
     work.run()
     work.wait()
+    if pool is not None and pool.task is task:
+        pool.task = None  # a pool thread that sees the call late finds nothing to keep alive
     if work.error is not None:
         raise work.error
     return work.results
+
+
+def run_split(kernel, out, operands, params, bounds):
+    """``kernel(out[a:b], *(operand[a:b] for operand in operands), *params)`` for every [a, b) of
+    `bounds` (slices along the first axis; a scalar operand is passed whole; 1 to 4 operands), on
+    this thread and up to get_num_threads() - 1 of the pool's, the chunks claimed in native code
+    (claiming.drive): no GIL is taken between chunks.  For Numba kernels that return nothing and
+    raise no exception (elementwise and row-wise ones); others go through `run_chunks`."""
+    threads, _caller.decided = _caller.decided, None
+    if threads is None:
+        threads = threads_for_a_call()
+    helpers = min(threads, len(bounds) - 1) - 1
+    if helpers <= 0:  # one thread: the whole range at once gives the same bits
+        kernel(out, *operands, *params)
+        return out
+    pool = _executor(helpers)
+    claiming = pool.claiming
+    kernel = claiming.Kernel.of(kernel)
+    counters = claiming.new_counters(helpers)
+    bounds = claiming.as_bounds(bounds)
+    task = partial(claiming.drive, kernel, counters, bounds, out, operands, params, pool.state, 0)
+    pool.task = task
+    # Sleeping threads are woken before the call is published (inside the driver, once the GIL
+    # is released, so that a polling thread that sees it finds the GIL free).  A thread that goes
+    # to sleep between the two misses this call (the caller then runs every chunk itself) and is
+    # woken by the next one.
+    pool.wake()
+    claiming.drive(kernel, counters, bounds, out, operands, params, pool.state, pool.wait_ticks)
+    if pool.task is task:
+        pool.task = None
+    return out

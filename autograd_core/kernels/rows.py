@@ -122,7 +122,19 @@ ROW_GRAIN = 1 << 16
 
 def run_rows(kernel, out, operands, classes):
     """kernel(out, *operands) over row ranges of the (rows, ...) arrays `out` and `operands`
-    (other operands passed whole), on up to get_num_threads() threads."""
+    (other operands passed whole), on up to get_num_threads() threads, for a kernel that returns
+    nothing (its chunks are claimed in native code: parallel.run_split)."""
+    rows = out.shape[0]
+    parts = parallel.chunk_count(rows, max(1, ROW_GRAIN // max(classes, 1)))
+    if parts == 1:
+        kernel(out, *operands)
+        return
+    parallel.run_split(kernel, out, operands, (), parallel.split(rows, parts))
+
+
+def run_rows_with_results(kernel, out, operands, classes):
+    """run_rows for a kernel that returns a result: that result, or the list of its chunks' results
+    (their row numbers relative to the chunk)."""
     rows = out.shape[0]
     parts = parallel.chunk_count(rows, max(1, ROW_GRAIN // max(classes, 1)))
     if parts == 1:
