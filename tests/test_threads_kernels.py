@@ -235,6 +235,47 @@ def test_the_pool_counts_the_cpu_time_of_its_threads(small_grains):
         parallel.WATCH_OTHER_THREADS = monkeypatch_free
 
 
+def test_a_task_submitted_to_a_sleeping_pool_always_runs():
+    """pool.submit publishes before it counts the sleeping threads, and a thread about to sleep
+    checks for a publication after counting itself: no submission is lost (it was, once, in the
+    wake benchmark, which then waited for ever)."""
+    import threading
+    ag.set_num_threads(2)
+    pool = parallel._executor(1)
+    for _ in range(100):
+        time.sleep(0.0002 + 0.00002 * (_ % 10))  # around the end of the pool thread's poll
+        ran = threading.Event()
+        pool.submit(ran.set)
+        assert ran.wait(timeout=5)
+    pool.task = None
+
+
+def test_drivers_name_kernels_by_name_and_code():
+    """The drivers are cached on disk per kernel: the kernel type must be the same in every
+    process (its qualified name) and differ for an edited kernel (a digest of its bytecode)."""
+    from numba import njit
+    from autograd_core.kernels import claiming
+
+    def make(offset):
+        @njit(nogil=True)
+        def shift(out, x):
+            for i in range(out.size):
+                out[i] = x[i] + offset
+        return shift
+
+    handle = claiming.Kernel.of(activations._sigmoid_forward)
+    assert handle is claiming.Kernel.of(activations._sigmoid_forward)
+    assert handle.name.startswith("autograd_core.kernels.activations._sigmoid_forward:")
+    assert claiming.Kernel.of(make(1.0)).name == claiming.Kernel.of(make(1.0)).name  # same code
+    edited = compile("def shift(out, x):\n    for i in range(out.size):\n        out[i] = x[i] * 2\n", "<test>", "exec")
+    namespace = {"__name__": __name__}
+    exec(edited, namespace)
+    original = make(1.0)
+    namespace["shift"].__qualname__ = original.py_func.__qualname__
+    same_place, edited_name = claiming.Kernel.of(original).name, claiming.Kernel.of(njit(namespace["shift"])).name
+    assert same_place.split(":")[0] == edited_name.split(":")[0] and same_place != edited_name
+
+
 def test_split_covers_the_range_with_aligned_bounds():
     for n in (0, 1, 63, 64, 1000, 1 << 20, (1 << 20) + 7):
         for parts in (1, 2, 3, 4):
