@@ -12,8 +12,7 @@ import numpy as np
 from .jit import njit
 
 from . import reference_loss
-from . import parallel
-from .rows import _exp_sum, _row_max, run_rows, run_rows_with_results
+from .rows import _exp_sum, _row_max, run_rows
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -23,8 +22,9 @@ _JIT = dict(cache=True, error_model="numpy", nogil=True)
 
 
 @njit(**_JIT)
-def _forward(loss, probs, logits, targets, ignore_index):
-    """Fills loss and probs; returns the first bad row or -1."""
+def _forward(loss, probs, logits, targets, bad, ignore_index):
+    """Fills loss and probs; at a row whose target is out of range sets bad[row] and stops (the
+    caller raises: what else was filled does not matter)."""
     rows, classes = logits.shape
     for r in range(rows):
         row, p = logits[r], probs[r]
@@ -37,10 +37,10 @@ def _forward(loss, probs, logits, targets, ignore_index):
         if target == ignore_index:
             loss[r] = 0
         elif target < 0 or target >= classes:
-            return r
+            bad[r] = True
+            return
         else:
             loss[r] = math.log(total) - (row[target] - peak)
-    return -1
 
 
 @njit(**_JIT)
@@ -70,9 +70,11 @@ def cross_entropy_forward(logits, targets, ignore_index=-100):
     logits = np.ascontiguousarray(logits)
     loss = np.empty(logits.shape[0], logits.dtype)
     probs = np.empty_like(logits)
-    found = run_rows_with_results(_forward, loss, (probs, logits, np.ascontiguousarray(targets), ignore_index), logits.shape[1])
-    bad = _first_bad(found, logits.shape[0])
-    if bad >= 0:
+    bad_rows = np.zeros(logits.shape[0], np.bool_)
+    run_rows(_forward, loss, (probs, logits, np.ascontiguousarray(targets), bad_rows), logits.shape[1],
+             (ignore_index,))
+    if bad_rows.any():  # each chunk marks its first bad row: the first marked is the first of all
+        bad = int(np.argmax(bad_rows))
         raise IndexError(f"cross_entropy: target {int(targets[bad])} is out of bounds for {logits.shape[1]} classes")
     return loss, probs
 
@@ -90,15 +92,3 @@ def cross_entropy_backward(g, probs, targets, ignore_index=-100):
     out = np.empty_like(probs)
     run_rows(_backward, out, (g, probs, np.ascontiguousarray(targets), ignore_index), probs.shape[1])
     return out
-
-
-def _first_bad(found, rows):
-    """The first bad row over all chunks (run_rows_with_results gives one result, or a list per chunk with row
-    numbers relative to the chunk), or -1."""
-    if not isinstance(found, list):
-        return found
-    bounds = parallel.split(rows, len(found))
-    for start, bad in zip(bounds, found):
-        if bad >= 0:
-            return start + bad
-    return -1

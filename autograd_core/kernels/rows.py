@@ -120,30 +120,16 @@ def _logsumexp_rows(out, x):
 ROW_GRAIN = 1 << 16
 
 
-def run_rows(kernel, out, operands, classes):
-    """kernel(out, *operands) over row ranges of the (rows, ...) arrays `out` and `operands`
-    (other operands passed whole), on up to get_num_threads() threads, for a kernel that returns
-    nothing (its chunks are claimed in native code: parallel.run_split)."""
+def run_rows(kernel, out, operands, classes, params=()):
+    """kernel(out, *operands, *params) over row ranges of the (rows, ...) arrays `out` and
+    `operands` (scalar operands passed whole), on up to get_num_threads() threads; the kernel
+    returns nothing (its chunks are claimed in native code: parallel.run_split)."""
     rows = out.shape[0]
     parts = parallel.chunk_count(rows, max(1, ROW_GRAIN // max(classes, 1)))
     if parts == 1:
-        kernel(out, *operands)
+        kernel(out, *operands, *params)
         return
-    parallel.run_split(kernel, out, operands, (), parallel.split(rows, parts))
-
-
-def run_rows_with_results(kernel, out, operands, classes):
-    """run_rows for a kernel that returns a result: that result, or the list of its chunks' results
-    (their row numbers relative to the chunk)."""
-    rows = out.shape[0]
-    parts = parallel.chunk_count(rows, max(1, ROW_GRAIN // max(classes, 1)))
-    if parts == 1:
-        return kernel(out, *operands)
-    bounds = parallel.split(rows, parts)
-    chunks = [(out[start:stop],) + tuple(
-        operand[start:stop] if operand.__class__ is np.ndarray else operand for operand in operands)
-        for start, stop in zip(bounds[:-1], bounds[1:])]
-    return parallel.run_chunks(kernel, chunks)
+    parallel.run_split(kernel, out, operands, params, parallel.split(rows, parts))
 
 
 # -- other axes: (outer, n, inner), vectorized along inner ------------------------------
