@@ -8,6 +8,7 @@ and returning a `Timed`:
     op_chain(x, iterations, backward)                      W2
     activation(x, g, name)                                 W3
     cross_entropy(logits, target)                          W4
+    log_softmax(logits)                                    W4 (forward only)
     deep_backward(x, ops)                                  W5
 
 Weights are in torch's nn.Linear layout (out_features, in_features); the MLP is

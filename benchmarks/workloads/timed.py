@@ -122,7 +122,8 @@ def _w4_cases(quick):
     rng = np.random.default_rng(4)
     arrays = {"logits": rng.standard_normal((batch, classes)).astype(np.float32),
               "target": rng.integers(0, classes, batch).astype(np.int64)}
-    return [Case(f"({batch}, {classes})", "cross_entropy", arrays)]
+    return [Case(f"({batch}, {classes})", "cross_entropy", arrays),
+            Case(f"log_softmax forward ({batch}, {classes})", "log_softmax", {"logits": arrays["logits"]})]
 
 
 def _w5_cases(quick):
@@ -140,7 +141,7 @@ TIMED_WORKLOADS = {
     "W2": Workload("W2", "per-op overhead: y = tanh(y * 1.0001 + 0.001) x1000 on shape (10,)",
                    _w2_cases, per_op=True),
     "W3": Workload("W3", "activation forward+backward, float32", _w3_cases),
-    "W4": Workload("W4", "cross-entropy forward+backward, float32 logits", _w4_cases),
+    "W4": Workload("W4", "cross-entropy forward+backward and log_softmax forward, float32 logits", _w4_cases),
     "W5": Workload("W5", "backward through a chain of tanh ops, shape (10,)", _w5_cases,
                    libs=("ours", "torch", "autograd", "mygrad", "numpy")),
 }
