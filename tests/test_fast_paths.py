@@ -136,7 +136,9 @@ def test_activation_backward_uses_the_kernel_on_arrays_made_by_kernels(monkeypat
 
 def test_row_kernels_use_numba_on_arrays_made_by_kernels(monkeypatch):
     from autograd_core import kernels
-    from autograd_core.kernels import reference, reference_loss
+    from autograd_core.kernels import jit, reference, reference_loss
+
+    jit.load()  # below LOAD_NUMBA_AT the kernels take Numba only once it is loaded
 
     x = np.random.default_rng(1).standard_normal((64, 100)).astype(np.float32)
     targets = np.arange(64) % 100
@@ -150,6 +152,34 @@ def test_row_kernels_use_numba_on_arrays_made_by_kernels(monkeypatch):
     grad = kernels.cross_entropy_backward(np.float32(1.0), probs, targets)
     assert grad.dtype == np.float32
     kernels.softmax_forward(probs, 1)
+
+
+@pytest.mark.parametrize("numpy_is_avx512", [True, False])
+def test_tanh_forward_takes_numpy_only_where_its_avx512_tanh_runs(monkeypatch, numpy_is_avx512):
+    from autograd_core import kernels
+    from autograd_core.kernels import activations, jit, reference
+
+    jit.load()
+    x = np.random.default_rng(2).standard_normal((64, 512)).astype(np.float32)
+    ran = []
+    monkeypatch.setattr(kernels, "NUMPY_TANH_IS_AVX512", {x.dtype: numpy_is_avx512})
+    monkeypatch.setattr(reference, "tanh_forward", lambda v: ran.append("numpy") or np.tanh(v))
+    monkeypatch.setattr(activations, "tanh_forward", lambda v: ran.append("numba") or np.tanh(v))
+    kernels.tanh_forward(x)
+    kernels.tanh_forward(x[:2, :8])  # small: numpy's call costs less than the kernel's dispatch
+    kernels.tanh_forward(x.astype(np.float16))  # no kernel for float16
+    assert ran == ["numpy" if numpy_is_avx512 else "numba", "numpy", "numpy"]
+
+
+def test_numpy_avx512_check_reads_numpys_dispatch_report():
+    from numpy.lib import introspect
+
+    from autograd_core import kernels
+
+    for dtype, code in (("float32", "ff"), ("float64", "dd")):
+        target = introspect.opt_func_info(func_name="^tanh$")["tanh"][code]["current"]
+        assert kernels._numpy_runs_avx512("tanh", dtype) == ("AVX512" in target or "X86_V4" in target)
+    assert kernels._numpy_runs_avx512("no_such_ufunc", "float32") is False
 
 
 @pytest.mark.parametrize("rows", [1, 2, 8, 32, 128, 129, 512])

@@ -17,7 +17,7 @@ from . import activations, cross_entropy, reductions, rows  # noqa: E402
 
 # -- activations ---------------------------------------------------------------------
 # Measured (float32, 1M elements / (10,)): the fused Numba loops win everywhere except
-#   tanh_forward: numpy's SIMD tanh is one pass already (0.36 ms vs 0.63 ms, 0.4 us vs 1.3 us);
+#   tanh_forward where numpy runs its AVX-512 tanh (tanh_forward below says when);
 #   relu_forward, sigmoid_backward, tanh_backward on small arrays: one or two numpy ufunc calls
 #   cost less than Numba's dispatch (~1.3 us) below about 1000-2000 elements.
 from . import numpy_paths as _numpy  # noqa: E402
@@ -45,7 +45,6 @@ leaky_relu_backward = activations.leaky_relu_backward
 elu_forward = activations.elu_forward
 elu_backward = activations.elu_backward
 sigmoid_forward = activations.sigmoid_forward
-tanh_forward = _reference.tanh_forward
 gelu_forward = activations.gelu_forward
 gelu_backward = activations.gelu_backward
 softplus_forward = activations.softplus_forward
@@ -74,6 +73,39 @@ def sigmoid_backward(g, y):
     return _reference.sigmoid_backward(g, y)
 
 
+def _numpy_runs_avx512(ufunc, dtype):
+    """Whether numpy's loop for ``ufunc`` on `dtype` ("float32": float32 in, float32 out) is its
+    AVX-512 one on this CPU (numpy picks a SIMD loop per CPU at import; numpy.lib.introspect
+    reports which)."""
+    try:
+        from numpy.lib.introspect import opt_func_info  # numpy >= 2.1
+
+        (loop,) = opt_func_info(func_name=f"^{ufunc}$", signature=f"^{dtype}$")[ufunc].values()
+        target = loop["current"]
+    except Exception:  # an older numpy, or the loop not dispatched by CPU: no claim
+        return False
+    return "AVX512" in target or "X86_V4" in target
+
+
+# numpy's tanh is one SIMD pass too, and how fast depends on the CPU it picked a loop for.
+# Measured (1M elements, one thread): on an AMD EPYC with AVX-512 (numpy's X86_V4 loop) numpy
+# 0.36 ms vs the Numba kernel 0.63 ms (float32); on an AMD EPYC of the first Zen generation
+# (AVX2: numpy's X86_V3 loop) numpy 6.80 ms vs 3.16 ms (float32) and 32.8 vs 12.2 ms (float64),
+# the kernel ahead from ~1024 float32 / ~256 float64 elements.  So numpy where its AVX-512 loop
+# runs, the kernel elsewhere (a CPU measured on neither side gets the kernel, which LLVM
+# vectorizes for whatever the CPU has).
+NUMPY_TANH_IS_AVX512 = {np.dtype(np.float32): _numpy_runs_avx512("tanh", "float32"),
+                        np.dtype(np.float64): _numpy_runs_avx512("tanh", "float64")}
+
+
+def tanh_forward(x):
+    """tanh(x): numpy where its AVX-512 tanh runs (NUMPY_TANH_IS_AVX512), else the Numba kernel
+    from 1024 elements (and from LOAD_NUMBA_AT until Numba is loaded)."""
+    if NUMPY_TANH_IS_AVX512.get(x.dtype, True) or not _numba(x.size, 1024):
+        return _reference.tanh_forward(x)
+    return activations.tanh_forward(x)
+
+
 def tanh_backward(g, y):
     """g (1 - y^2): numpy below 1024 elements (and below LOAD_NUMBA_AT until Numba is loaded)."""
     if _numba(y.size, 1024):
@@ -83,6 +115,8 @@ def tanh_backward(g, y):
 
 relu_forward.path = "numpy below 2048 elements (below 131072 until Numba is loaded), else numba"
 relu_backward.path = "numpy below 131072 elements until Numba is loaded, else numba"
+tanh_forward.path = ("numpy (its AVX-512 tanh runs on this CPU)" if all(NUMPY_TANH_IS_AVX512.values()) else
+                     "numpy below 1024 elements (below 131072 until Numba is loaded), else numba")
 sigmoid_backward.path = tanh_backward.path = \
     "numpy below 1024 elements (below 131072 until Numba is loaded), else numba"
 
@@ -152,8 +186,10 @@ sum_forward.path = mean_forward.path = "numpy below 16384 elements (below 131072
 # Measured per call (hidden 64, float32, AMD EPYC; B = batch): the Numba kernels win at every
 # batch measured, 15-20x at B = 1 (one dispatch against ~10 ufunc calls: LSTM forward 0.9 vs
 # 15 us) and 4-6x at B = 100 (LSTM forward 16 vs 71 us, backward 10.5 vs 47 us; GRU 13 vs 60,
-# 8 vs 42 us), except the Elman tanh forward: one numpy add and numpy's SIMD tanh beat
-# scalar_math's tanh from ~2048 positions (B = 32: 1.82 vs 1.89 us; B = 100: 4.3 vs 3.3 us).
+# 8 vs 42 us), except the Elman tanh forward where numpy's AVX-512 tanh runs: there one numpy
+# add and numpy's tanh beat scalar_math's tanh from ~2048 positions (B = 32: 1.82 vs 1.89 us;
+# B = 100: 4.3 vs 3.3 us).  With numpy's AVX2 tanh (first-generation Zen EPYC) the kernel wins at
+# every batch (B = 1 / 32 / 100: 1.25 / 8.5 / 24.5 us against 2.7 / 17.9 / 48.9).
 from . import recurrent as _recurrent  # noqa: E402
 from . import reference_recurrent as _reference_recurrent  # noqa: E402
 
@@ -162,6 +198,6 @@ def recurrent_step(name, positions):
     """The function for one time step's gates (kernels/recurrent.py's `name`) over `positions`
     = batch * hidden elements.  Looked up on each call (once per sequence), so that once Numba
     is loaded this is the dispatcher itself, not the lazy stand-in that would add a call."""
-    if name == "elman_tanh_forward_step" and positions >= 2048:
+    if name == "elman_tanh_forward_step" and positions >= 2048 and NUMPY_TANH_IS_AVX512[np.dtype(np.float32)]:
         return _reference_recurrent.elman_tanh_forward_step
     return getattr(_recurrent, name)
