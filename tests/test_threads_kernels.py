@@ -31,9 +31,10 @@ def _restore_threads(monkeypatch):
 @pytest.fixture
 def small_grains(monkeypatch):
     """Grains small enough that every kernel family splits the test arrays (the real ones keep
-    memory-bound loops serial up to 2**23 elements)."""
+    memory-bound loops serial while their arrays fit in the last-level cache)."""
     monkeypatch.setattr(activations, "_CHEAP", 4096)
     monkeypatch.setattr(activations, "_COSTLY", 4096)
+    monkeypatch.setattr(parallel, "LAST_LEVEL_CACHE_BYTES", 0)  # memory-bound loops split at any size
     monkeypatch.setattr(rows, "ROW_GRAIN", 4096)
     monkeypatch.setattr(reductions, "GRAIN", 4096)
 
@@ -96,6 +97,33 @@ def test_one_thread_runs_serially_and_two_split_large_arrays(monkeypatch, small_
     seen.clear()
     kernels.gelu_forward(x[:1000])  # below the threshold: serial
     assert seen == []
+
+
+def test_memory_bound_loops_split_only_beyond_the_last_level_cache(monkeypatch):
+    seen = _chunk_counts(monkeypatch)
+    ag.set_num_threads(2)
+    x = np.random.default_rng(0).standard_normal(1 << 18).astype(np.float32)  # 1 MiB
+    g, y = x.copy(), np.maximum(x, 0)
+    monkeypatch.setattr(parallel, "LAST_LEVEL_CACHE_BYTES", 3 << 20)  # relu backward moves 3 MiB
+    kernels.relu_backward(g, y)
+    kernels.relu_forward(x)  # 2 MiB
+    assert seen == []
+    monkeypatch.setattr(parallel, "LAST_LEVEL_CACHE_BYTES", (3 << 20) - 1)
+    kernels.relu_backward(g, y)
+    kernels.relu_forward(x)
+    assert seen == [4]  # 2**18 elements in chunks of at least activations._CHEAP
+    seen.clear()
+    kernels.relu_backward(np.broadcast_to(np.float32(1), x.shape), y)  # g a number: 2 MiB moved
+    assert seen == []
+    kernels.gelu_forward(x)  # not memory-bound: split whatever the cache
+    assert len(seen) == 1
+
+
+def test_the_last_level_cache_size_is_read_from_sysfs():
+    size = parallel._largest_cache_bytes()
+    if os.path.isdir("/sys/devices/system/cpu/cpu0/cache/index0"):
+        assert size >= 1 << 15  # at least an L1 cache's 32 KiB
+    assert parallel.LAST_LEVEL_CACHE_BYTES == (size or 32 << 20)
 
 
 def _thread_stamping_kernel():

@@ -35,10 +35,11 @@ _JIT = dict(cache=True, error_model="numpy", nogil=True)
 # Chunk sizes (elements) below which a kernel is not worth another thread.  Measured with
 # benchmarks/threads.py (AMD EPYC, 2 cores, load ~2; 2 threads / serial): exp-family loops gain
 # from 2**20 float32 (gelu fwd+bwd 0.59, elu 0.66, gelu-tanh 0.66), a chunk of 2**16 holding ~50 us
-# of work; memory-bound loops do not (relu backward 1.32 at 2**20, 0.95 at 2**22, 0.68 at 2**24;
-# leaky_relu forward 1.24 / 1.04 / 1.00): the two cores share the memory bandwidth.
-_CHEAP = 1 << 22  # one compare or multiply per element: splits from 2**23 elements
+# of work.  Memory-bound loops (MEMORY_BOUND) split only once the arrays they touch exceed the
+# last-level cache (parallel.LAST_LEVEL_CACHE_BYTES says why), then in chunks of _CHEAP.
+_CHEAP = 1 << 16  # one compare or multiply per element
 _COSTLY = 1 << 16  # an exp, expm1, erf or tanh per element
+MEMORY_BOUND = "memory-bound"  # the grain a memory-bound kernel names: _CHEAP beyond the cache
 
 
 def element(values, i):
@@ -83,6 +84,9 @@ def _run(kernel, grain, out, operands, params):
     elements run on get_num_threads() threads (a scalar operand is passed whole to every chunk).
     Each element depends on its own inputs only, so any chunking gives the same bits."""
     n = out.size
+    if grain is MEMORY_BOUND:
+        touched = out.nbytes + sum(operand.nbytes for operand in operands if isinstance(operand, np.ndarray))
+        grain = _CHEAP if touched > parallel.LAST_LEVEL_CACHE_BYTES else n  # n: one chunk
     parts = parallel.chunk_count(n, grain)
     if parts == 1:
         kernel(out, *operands, *params)
@@ -137,12 +141,12 @@ def _relu_backward(out, g, y):
 
 def relu_forward(x):
     """max(x, 0)"""
-    return _unary(_relu_forward, reference.relu_forward, _CHEAP, x)
+    return _unary(_relu_forward, reference.relu_forward, MEMORY_BOUND, x)
 
 
 def relu_backward(g, y):
     """g where the saved output y > 0, else 0."""
-    return _binary(_relu_backward, reference.relu_backward, _CHEAP, g, y)
+    return _binary(_relu_backward, reference.relu_backward, MEMORY_BOUND, g, y)
 
 
 # -- leaky relu -----------------------------------------------------------------------
@@ -164,12 +168,12 @@ def _leaky_relu_backward(out, g, x, negative_slope):
 
 def leaky_relu_forward(x, negative_slope):
     """x if x > 0 else negative_slope * x"""
-    return _unary(_leaky_relu_forward, reference.leaky_relu_forward, _CHEAP, x, negative_slope)
+    return _unary(_leaky_relu_forward, reference.leaky_relu_forward, MEMORY_BOUND, x, negative_slope)
 
 
 def leaky_relu_backward(g, x, negative_slope):
     """g if x > 0 else negative_slope * g"""
-    return _binary(_leaky_relu_backward, reference.leaky_relu_backward, _CHEAP, g, x, negative_slope)
+    return _binary(_leaky_relu_backward, reference.leaky_relu_backward, MEMORY_BOUND, g, x, negative_slope)
 
 
 # -- elu ------------------------------------------------------------------------------
@@ -242,7 +246,7 @@ def sigmoid_forward(x):
 
 def sigmoid_backward(g, y):
     """g y (1 - y), y the saved output"""
-    return _binary(_sigmoid_backward, reference.sigmoid_backward, _CHEAP, g, y)
+    return _binary(_sigmoid_backward, reference.sigmoid_backward, MEMORY_BOUND, g, y)
 
 
 def tanh_forward(x):
@@ -252,7 +256,7 @@ def tanh_forward(x):
 
 def tanh_backward(g, y):
     """g (1 - y^2) = g (1 - y)(1 + y), y the saved output"""
-    return _binary(_tanh_backward, reference.tanh_backward, _CHEAP, g, y)
+    return _binary(_tanh_backward, reference.tanh_backward, MEMORY_BOUND, g, y)
 
 
 # -- gelu -------------------------------------------------------------------------------

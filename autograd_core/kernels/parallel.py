@@ -331,6 +331,35 @@ def _whole_cores(cores):
 CHUNKS_PER_THREAD = 4
 
 
+def _largest_cache_bytes():
+    """The size of the largest CPU cache in bytes (the last-level cache, shared by the cores),
+    from Linux's sysfs; None where it cannot be read (other systems, odd virtual machines)."""
+    sizes = []
+    folder = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        for entry in os.listdir(folder):
+            if entry.startswith("index"):
+                with open(os.path.join(folder, entry, "size")) as file:
+                    text = file.read().strip()
+                scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:].upper(), 1)
+                sizes.append(int(text.rstrip("KMGkmg")) * scale)
+    except (OSError, ValueError):
+        return None
+    return max(sizes) if sizes else None
+
+
+# Memory-bound loops (a compare or a multiply per element) gain from a second thread only when
+# their arrays do not fit in the last-level cache: from there, one core already moves about as
+# much as two, and the second thread's wake-up and the shared counter only cost; from DRAM each
+# core adds its own outstanding misses.  Measured with benchmarks/threads.py --parts
+# memory_bound (2 threads / serial): on an AMD EPYC Zen 5 (32 MiB L3) relu backward at 2**20 /
+# 2**22 / 2**24 float32 (12 / 48 / 192 MiB moved) 1.34 / 0.95 / 0.68, leaky_relu forward (8 /
+# 32 / 128 MiB) 1.24 / 1.04 / 1.00; on a first-generation Zen EPYC (8 MiB L3) relu backward
+# 0.84 / 0.75 / 0.77, leaky_relu forward 1.10 / 0.85 / 0.80: a split pays once the bytes moved
+# exceed the last-level cache, on both.  32 MiB where the cache size is unknown.
+LAST_LEVEL_CACHE_BYTES = _largest_cache_bytes() or (32 << 20)
+
+
 _cores = None
 
 
