@@ -86,8 +86,8 @@ def _run(kernel, grain, out, operands, params):
     n = out.size
     if grain is MEMORY_BOUND:
         touched = out.nbytes + sum(operand.nbytes for operand in operands if isinstance(operand, np.ndarray))
-        grain = _CHEAP if touched > parallel.LAST_LEVEL_CACHE_BYTES else n  # n: one chunk
-    parts = parallel.chunk_count(n, grain)
+        grain = _CHEAP if touched > parallel.LAST_LEVEL_CACHE_BYTES else None
+    parts = 1 if grain is None else parallel.chunk_count(n, grain)
     if parts == 1:
         kernel(out, *operands, *params)
         return out
