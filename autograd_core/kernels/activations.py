@@ -32,6 +32,9 @@ _FLOATS = (_F32, _F64)
 # error_model="numpy": division by zero gives inf/nan as in numpy instead of a Python
 # exception check in the loop (which would also stop it from vectorizing).
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
+# Kernels with multiply-adds of their own, or that inline scalar_math.softplus: fused (see
+# scalar_math.FUSED; the functions they call from scalar_math fuse in any case).
+_JIT_FUSED = dict(_JIT, **sm.FUSED)
 # Chunk sizes (elements) below which a kernel is not worth another thread.  Measured with
 # benchmarks/threads.py (AMD EPYC, 2 cores, load ~2; 2 threads / serial): exp-family loops gain
 # from 2**20 float32 (gelu fwd+bwd 0.59, elu 0.66, gelu-tanh 0.66), a chunk of 2**16 holding ~50 us
@@ -280,7 +283,7 @@ def _gelu_erf_backward(out, g, x):
         out[i] = element(g, i) * (cdf + v * pdf)  # d/dx x Phi(x) = Phi(x) + x phi(x)
 
 
-@njit(**_JIT)
+@njit(**_JIT_FUSED)
 def _gelu_tanh_forward(out, x):
     c = x.dtype.type(_SQRT_2_OVER_PI)
     k = x.dtype.type(_CUBIC)
@@ -291,7 +294,7 @@ def _gelu_tanh_forward(out, x):
         out[i] = v * sm.sigmoid(u + u)
 
 
-@njit(**_JIT)
+@njit(**_JIT_FUSED)
 def _gelu_tanh_backward(out, g, x):
     c = x.dtype.type(_SQRT_2_OVER_PI)
     k = x.dtype.type(_CUBIC)
@@ -332,7 +335,7 @@ def gelu_backward(g, x, approximate="none"):
 
 
 # -- softplus ---------------------------------------------------------------------------
-@njit(**_JIT)
+@njit(**_JIT_FUSED)
 def _softplus_forward(out, x, beta, threshold):
     b = x.dtype.type(beta)
     limit = x.dtype.type(threshold)
@@ -343,7 +346,7 @@ def _softplus_forward(out, x, beta, threshold):
         out[i] = v if z > limit else soft  # torch: linear above the threshold
 
 
-@njit(**_JIT)
+@njit(**_JIT_FUSED)
 def _softplus_backward(out, g, x, beta, threshold):
     b = x.dtype.type(beta)
     limit = x.dtype.type(threshold)

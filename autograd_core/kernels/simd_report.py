@@ -25,6 +25,8 @@ from . import activations, jit
 _ARITHMETIC = r"v(?:add|sub|mul|div|fmadd\w*|fnmadd\w*|fmsub\w*|fnmsub\w*|max|min|cmp\w*|blendv|sqrt)"
 _PACKED = re.compile(r"^\s*" + _ARITHMETIC + r"p[sd]\b.*%([xyz])mm", re.MULTILINE)
 _SCALAR = re.compile(r"^\s*" + _ARITHMETIC + r"s[sd]\b", re.MULTILINE)
+# Packed fused multiply-adds (vfmadd231ps and kin), counted apart as well.
+_FUSED = re.compile(r"^\s*vfn?m(?:add|sub)\w*p[sd]\b.*%[xyz]mm", re.MULTILINE)
 
 
 def widest_register():
@@ -37,6 +39,13 @@ def widest_register():
     if features.get("avx2") or features.get("avx"):
         return "ymm"
     return "xmm"
+
+
+def has_fma():
+    """Whether the host CPU has fused multiply-add instructions (per LLVM's features)."""
+    import llvmlite.binding as llvm
+
+    return bool(llvm.get_host_cpu_features().get("fma"))
 
 
 def _unary(*params):
@@ -67,18 +76,21 @@ def kernels():
 
 
 def inspect(function, arguments):
-    """{'xmm'|'ymm'|'zmm': packed arithmetic instructions per register width, 'scalar': scalar ones}."""
+    """{'xmm'|'ymm'|'zmm': packed arithmetic instructions per register width, 'scalar': scalar ones,
+    'fused': packed fused multiply-adds among them}."""
     import numba
 
     jit.load()
     python_function = getattr(function, "py_func", function)
-    fresh = numba.njit(error_model="numpy", nogil=True)(python_function)  # uncached: its asm can be read
+    options = {key: value for key, value in getattr(function, "targetoptions", {}).items() if key not in ("cache", "nopython")}
+    fresh = numba.njit(**options)(python_function)  # the kernel's options, uncached: its asm can be read
     fresh(*arguments)
     asm = fresh.inspect_asm(fresh.signatures[0])
     counts = {"xmm": 0, "ymm": 0, "zmm": 0}
     for match in _PACKED.finditer(asm):
         counts[match.group(1) + "mm"] += 1
     counts["scalar"] = len(_SCALAR.findall(asm))
+    counts["fused"] = len(_FUSED.findall(asm))
     return counts
 
 

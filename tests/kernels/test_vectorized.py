@@ -22,3 +22,17 @@ def test_loop_is_vectorized_at_least_256_bits_wide(row):
         assert row["xmm"] > 0, row
     else:  # AVX2 or AVX-512: at least ymm (whether LLVM chooses zmm on AVX-512 is reported by benchmarks/simd.py)
         assert row["widest"] in ("ymm", "zmm"), row
+
+
+# The kernels whose work is scalar_math's exp family: their multiply-adds fuse (scalar_math.FUSED).
+FUSED_KERNELS = {"elu_forward", "elu_backward", "sigmoid_forward", "tanh_forward", "gelu_forward",
+                 "gelu_backward", "gelu_tanh_forward", "gelu_tanh_backward", "softplus_forward",
+                 "softplus_backward"}
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r["kernel"] in FUSED_KERNELS and r["widest"]],
+                         ids=lambda r: f"{r['kernel']}-{r['dtype']}")
+def test_exp_family_loops_use_fused_multiply_adds_where_the_cpu_has_them(row):
+    if not simd_report.has_fma():
+        pytest.skip("this CPU has no FMA instructions")
+    assert row["fused"] >= 5, row  # the polynomial alone has 6 or more multiply-adds
