@@ -99,16 +99,16 @@ def test_one_thread_runs_serially_and_two_split_large_arrays(monkeypatch, small_
     assert seen == []
 
 
-def test_memory_bound_loops_split_only_beyond_the_last_level_cache(monkeypatch):
+def test_memory_bound_loops_split_only_beyond_half_the_last_level_cache(monkeypatch):
     seen = _chunk_counts(monkeypatch)
     ag.set_num_threads(2)
     x = np.random.default_rng(0).standard_normal(1 << 18).astype(np.float32)  # 1 MiB
     g, y = x.copy(), np.maximum(x, 0)
-    monkeypatch.setattr(parallel, "LAST_LEVEL_CACHE_BYTES", 3 << 20)  # relu backward moves 3 MiB
+    monkeypatch.setattr(parallel, "LAST_LEVEL_CACHE_BYTES", 6 << 20)  # relu backward moves 3 MiB: half
     kernels.relu_backward(g, y)
     kernels.relu_forward(x)  # 2 MiB
     assert seen == []
-    monkeypatch.setattr(parallel, "LAST_LEVEL_CACHE_BYTES", (3 << 20) - 1)
+    monkeypatch.setattr(parallel, "LAST_LEVEL_CACHE_BYTES", (6 << 20) - 1)
     kernels.relu_backward(g, y)
     kernels.relu_forward(x)
     assert seen == [4]  # 2**18 elements in chunks of at least activations._CHEAP

@@ -38,8 +38,8 @@ _JIT_FUSED = dict(_JIT, **sm.FUSED)
 # Chunk sizes (elements) below which a kernel is not worth another thread.  Measured with
 # benchmarks/threads.py (AMD EPYC, 2 cores, load ~2; 2 threads / serial): exp-family loops gain
 # from 2**20 float32 (gelu fwd+bwd 0.59, elu 0.66, gelu-tanh 0.66), a chunk of 2**16 holding ~50 us
-# of work.  Memory-bound loops (MEMORY_BOUND) split only once the arrays they touch exceed the
-# last-level cache (parallel.LAST_LEVEL_CACHE_BYTES says why), then in chunks of _CHEAP.
+# of work.  Memory-bound loops (MEMORY_BOUND) split only once the arrays they touch exceed half
+# the last-level cache (parallel.LAST_LEVEL_CACHE_BYTES says why), then in chunks of _CHEAP.
 _CHEAP = 1 << 16  # one compare or multiply per element
 _COSTLY = 1 << 16  # an exp, expm1, erf or tanh per element
 MEMORY_BOUND = "memory-bound"  # the grain a memory-bound kernel names: _CHEAP beyond the cache
@@ -89,7 +89,7 @@ def _run(kernel, grain, out, operands, params):
     n = out.size
     if grain is MEMORY_BOUND:
         touched = out.nbytes + sum(operand.nbytes for operand in operands if isinstance(operand, np.ndarray))
-        grain = _CHEAP if touched > parallel.LAST_LEVEL_CACHE_BYTES else None
+        grain = _CHEAP if 2 * touched > parallel.LAST_LEVEL_CACHE_BYTES else None
     parts = 1 if grain is None else parallel.chunk_count(n, grain)
     if parts == 1:
         kernel(out, *operands, *params)

@@ -349,14 +349,18 @@ def _largest_cache_bytes():
 
 
 # Memory-bound loops (a compare or a multiply per element) gain from a second thread only when
-# their arrays do not fit in the last-level cache: from there, one core already moves about as
+# their arrays do not stay in the last-level cache: from there, one core already moves about as
 # much as two, and the second thread's wake-up and the shared counter only cost; from DRAM each
 # core adds its own outstanding misses.  Measured with benchmarks/threads.py --parts
-# memory_bound (2 threads / serial): on an AMD EPYC Zen 5 (32 MiB L3) relu backward at 2**20 /
-# 2**22 / 2**24 float32 (12 / 48 / 192 MiB moved) 1.34 / 0.95 / 0.68, leaky_relu forward (8 /
-# 32 / 128 MiB) 1.24 / 1.04 / 1.00; on a first-generation Zen EPYC (8 MiB L3) relu backward
-# 0.84 / 0.75 / 0.77, leaky_relu forward 1.10 / 0.85 / 0.80: a split pays once the bytes moved
-# exceed the last-level cache, on both.  32 MiB where the cache size is unknown.
+# memory_bound (2 threads / serial, the same arrays call after call): on an AMD EPYC Zen 5
+# (32 MiB L3) relu backward at 2**20 / 2**22 / 2**24 float32 (12 / 48 / 192 MiB moved) 1.34 /
+# 0.95 / 0.68, leaky_relu forward (8 / 32 / 128 MiB) 1.24 / 1.04 / 1.00; on a first-generation
+# Zen EPYC (8 MiB L3) relu backward 0.84 / 0.75 / 0.77, leaky_relu forward 1.10 / 0.85 / 0.80.
+# Between other work (W3's act(x).backward(g), 1M float32: x, y, g and dx take 16 MiB) the
+# arrays are not all in the cache anyway: there (Zen 1) splitting from half the cache size took
+# relu 1520 -> 1101 us and leaky_relu 1312 -> 1002 us (a quarter: 1147 / 945).  So a memory-bound
+# kernel splits once its arrays take more than half the last-level cache (activations._run).
+# 32 MiB where the cache size is unknown.
 LAST_LEVEL_CACHE_BYTES = _largest_cache_bytes() or (32 << 20)
 
 
