@@ -6,8 +6,13 @@ summation does not use SIMD across a row), a column sum ~60 us against ~100 us,
 and small arrays skip numpy's ~2 us of reduction setup.  (A max did not win at
 1M elements -- numpy's is SIMD -- so there is none here.)
 
-Sums accumulate in float64 and round once, so float32 results are at least as
-accurate as numpy's pairwise float32 sums (they may differ in the last bit).
+Sums accumulate in float64 and round once, each float64 term being the sum of a block of
+SUM_BLOCK consecutive elements in the input's own precision (vectorized: for float32 the
+float64 conversions were the loop's cost, 190 us per 1M elements against 75 us in blocks, torch
+77 us, on a first-generation Zen EPYC).  A block's error is at most ~9 float32 ulps of its sum
+of magnitudes (LLVM's 32 partial sums of 4 terms, then 5 levels of adds), below the ~20 of
+numpy's pairwise float32 sum of 1M elements; so float32 results are at least as accurate as
+numpy's (they may differ in the last bit).
 Other dtypes, and sets of axes that are not adjacent, go to numpy.  A transposed
 (F-contiguous) array is reduced as its C-contiguous transpose; other strided or
 broadcast arrays are copied once into C order.
@@ -25,11 +30,23 @@ _FLOATS = (_F32, _F64)
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
 
 
+SUM_BLOCK = 128
+
+
 @njit(cache=True, error_model="numpy", nogil=True, fastmath={"reassoc"})
 def _row_sum(row):
-    """sum(row) in float64; reassociation (this function only) lets LLVM keep SIMD partial sums."""
+    """sum(row) in float64, over blocks of SUM_BLOCK elements summed in row's own dtype;
+    reassociation (this function only) lets LLVM keep SIMD partial sums."""
     total = 0.0
-    for i in range(row.size):
+    n = row.size
+    body = n - n % SUM_BLOCK
+    zero = row.dtype.type(0)
+    for start in range(0, body, SUM_BLOCK):
+        block = zero
+        for i in range(start, start + SUM_BLOCK):
+            block += row[i]
+        total += block
+    for i in range(body, n):
         total += row[i]
     return total
 

@@ -18,6 +18,7 @@ import numpy as np
 from .jit import njit
 
 from . import parallel, reference
+from .reductions import _row_sum
 from . import scalar_math as sm
 
 _F32 = np.dtype(np.float32)
@@ -56,23 +57,13 @@ def _row_max(row):
     return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
 
 
-@njit(cache=True, error_model="numpy", nogil=True, fastmath={"reassoc"})
-def _sum(values):
-    """sum(values) in float64, with reassociation allowed (in this function only) so that LLVM
-    keeps many partial sums in SIMD registers."""
-    total = 0.0
-    for i in range(values.size):
-        total += values[i]
-    return total
-
-
 @njit(**_JIT)
 def _exp_sum(row, shift, out):
-    """sum(e^(row - shift)) as a float64, storing the terms in `out` (the exp loop vectorizes
-    only when it carries no reduction, hence two loops)."""
+    """sum(e^(row - shift)) as a float64 (reductions._row_sum: blocks in row's dtype), storing the
+    terms in `out` (the exp loop vectorizes only when it carries no reduction, hence two loops)."""
     for i in range(row.size):
         out[i] = sm.exp(row[i] - shift)
-    return _sum(out[:row.size])
+    return _row_sum(out[:row.size])
 
 
 # -- last axis: rows of a 2-D (outer, n) array ---------------------------------------------

@@ -115,3 +115,20 @@ def test_transposed_arrays_are_reduced_without_a_copy_and_match_numpy(shape, dty
                 assert result.shape == expected.shape and result.dtype == dtype, (axis, keepdims)
                 np.testing.assert_allclose(result, expected, rtol=2e-6 if dtype == np.float32 else 1e-13)
     assert copies == []
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [127, 128, 129, 1000, 65536 + 77, 1_000_003])
+def test_block_sums_keep_their_stated_error_bound(n, dtype):
+    # Blocks of SUM_BLOCK summed in the input's dtype, then in float64: within ~9 ulps of each
+    # block's sum of magnitudes (the docstring's bound), and for float32, with mixed signs and
+    # magnitudes (cancellation), not worse than numpy's pairwise sum beyond the final rounding.
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal(n) * np.exp(rng.uniform(-8, 8, n))).astype(dtype)
+    exact = math.fsum(x.astype(np.float64))
+    ours = float(reductions._row_sum(x))
+    bound = 9 * np.finfo(dtype).eps * float(np.sum(np.abs(x), dtype=np.float64)) + abs(exact) * 1e-15
+    assert abs(ours - exact) <= bound
+    if dtype == np.float32:  # float64 totals of float32 blocks: numpy's float32 pairwise sum is coarser
+        total = float(kernels.sum_forward(x))
+        assert abs(total - exact) <= abs(float(np.sum(x)) - exact) + abs(np.spacing(np.float32(exact))), (total, exact)
