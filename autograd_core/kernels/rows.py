@@ -105,10 +105,12 @@ def _logsumexp_rows(out, x):
         out[r] = math.log(_exp_sum(row, peak, scratch)) + peak  # one rounding, at the store
 
 
-# Rows per chunk: at least ROW_GRAIN elements (an exp each, ~0.8 ns here: ~50 us) for a chunk to
-# pay for a pool thread (see activations._COSTLY).  Each row is computed as the serial loop
-# computes it: same bits on any number of threads.
-ROW_GRAIN = 1 << 16
+# Rows per chunk: at least ROW_GRAIN elements (an exp each, ~0.8 ns on a Zen 5 EPYC, ~1.7 ns on a
+# first-generation Zen: 25-55 us) for a chunk to pay for a pool thread (see activations._COSTLY).
+# 2**15 rather than 2**16: W4's (512, 1000) log_softmax then gets 8 chunks, 4 per thread, instead
+# of 7 (2 threads: 929 -> 840 us on the first-generation Zen, 232 -> ~215 us on the Zen 5).  Each
+# row is computed as the serial loop computes it: same bits on any number of threads.
+ROW_GRAIN = 1 << 15
 
 
 def run_rows(kernel, out, operands, classes, params=()):
