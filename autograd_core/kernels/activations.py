@@ -88,8 +88,14 @@ def _run(kernel, grain, out, operands, params):
     Each element depends on its own inputs only, so any chunking gives the same bits."""
     n = out.size
     if grain is MEMORY_BOUND:
-        touched = out.nbytes + sum(operand.nbytes for operand in operands if isinstance(operand, np.ndarray))
+        # What the call moves; the operands are at most out's size, so most calls are settled
+        # by the bound alone (a generator over the operands costs microseconds per call).
+        touched = out.nbytes * (1 + len(operands))
+        if 2 * touched > parallel.LAST_LEVEL_CACHE_BYTES:
+            touched = out.nbytes + sum([operand.nbytes for operand in operands if operand.__class__ is np.ndarray])
         grain = _CHEAP if 2 * touched > parallel.LAST_LEVEL_CACHE_BYTES else None
+    elif n < 2 * grain:  # too small to split: no thread decision to make
+        grain = None
     parts = 1 if grain is None else parallel.chunk_count(n, grain)
     if parts == 1:
         kernel(out, *operands, *params)
@@ -101,6 +107,8 @@ def _unary(kernel, twin, grain, x, *params):
     """Run the 1-D `kernel(out, x, *params)` on a float32/float64 array of any shape and layout."""
     if x.dtype not in _FLOATS:  # `in` compares by identity, then ==: arrays made by Numba have equal, not identical, dtypes
         return twin(x, *params)
+    if x.ndim == 1 and x.flags.c_contiguous:  # already what the kernel takes (the small-op hot path)
+        return _run(kernel, grain, np.empty_like(x), (x,), params)
     flat, shape, transposed = _flat(x)
     return _shaped(_run(kernel, grain, np.empty_like(flat), (flat,), params), shape, transposed)
 
@@ -119,6 +127,8 @@ def _binary(kernel, twin, grain, g, a, *params):
     dtype = a.dtype
     if (g.dtype is not dtype and g.dtype != dtype) or dtype not in _FLOATS or g.shape != a.shape:
         return twin(g, a, *params)
+    if a.ndim == 1 and a.flags.c_contiguous and g.flags.c_contiguous:  # the small-op hot path
+        return _run(kernel, grain, np.empty_like(a), (g, a), params)
     a_flat, shape, transposed = _flat(a)
     out = np.empty_like(a_flat)
     if _is_one_value(g):
