@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+import types
 
 import numpy as np
 import pytest
@@ -302,6 +303,32 @@ def test_drivers_name_kernels_by_name_and_code():
     namespace["shift"].__qualname__ = original.py_func.__qualname__
     same_place, edited_name = claiming.Kernel.of(original).name, claiming.Kernel.of(njit(namespace["shift"])).name
     assert same_place.split(":")[0] == edited_name.split(":")[0] and same_place != edited_name
+
+
+def test_the_driver_is_called_through_its_compiled_entry_point_per_argument_types(small_grains):
+    from autograd_core.kernels import claiming
+
+    ag.set_num_threads(2)
+    rng = np.random.default_rng(5)
+    for dtype in (np.float32, np.float64):  # two signatures: two entries, each given its own types
+        x = rng.standard_normal(20_000).astype(dtype)
+        g = rng.standard_normal(20_000).astype(dtype)
+        serial = reference.elu_backward(g, x, 0.5)
+        for _ in range(3):  # the first call compiles or loads; the others take the entry point
+            np.testing.assert_allclose(activations.elu_backward(g, x, 0.5), serial, rtol=4e-6 if dtype == np.float32 else 1e-14)
+        np.testing.assert_allclose(activations.elu_backward(np.broadcast_to(dtype(2), x.shape), x, 0.5),
+                                   reference.elu_backward(np.full_like(x, 2), x, 0.5), rtol=4e-6 if dtype == np.float32 else 1e-14)
+        kernel = claiming.Kernel.of(activations._elu_backward)
+        out = np.empty_like(x)
+        driver = claiming.driver_for(kernel, out, (g, x), (0.5,))
+        assert driver is not claiming.drive and not isinstance(driver, types.MethodType)  # the entry point
+        other = claiming.driver_for(kernel, out, (g, x), (np.float32(0.5),))  # another parameter type
+        assert other is not driver
+    readonly = x.copy()
+    readonly.flags.writeable = False  # Numba types a read-only array apart
+    assert claiming._fingerprint(readonly) != claiming._fingerprint(x)
+    assert claiming._fingerprint(x[::2]) != claiming._fingerprint(x)
+    assert claiming.driver_for(kernel, out, (g, x), (1 << 70,)) is claiming.drive  # no key: the dispatcher
 
 
 def test_split_covers_the_range_with_aligned_bounds():

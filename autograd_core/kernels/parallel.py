@@ -472,14 +472,15 @@ def run_split(kernel, out, operands, params, bounds):
     kernel = claiming.Kernel.of(kernel)
     counters = claiming.new_counters(helpers)
     bounds = claiming.as_bounds(bounds)
-    task = partial(claiming.drive, kernel, counters, bounds, out, operands, params, pool.state, 0)
+    driver = claiming.driver_for(kernel, out, operands, params)
+    task = partial(driver, kernel, counters, bounds, out, operands, params, pool.state, 0)
     pool.task = task
     # Sleeping threads are woken before the call is published (inside the driver, once the GIL
     # is released, so that a polling thread that sees it finds the GIL free).  A thread that goes
     # to sleep between the two misses this call (the caller then runs every chunk itself) and is
     # woken by the next one.
     pool.wake()
-    claiming.drive(kernel, counters, bounds, out, operands, params, pool.state, pool.wait_ticks)
+    driver(kernel, counters, bounds, out, operands, params, pool.state, pool.wait_ticks)
     if pool.task is task:
         pool.task = None
     return out
