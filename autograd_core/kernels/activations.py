@@ -32,8 +32,8 @@ _FLOATS = (_F32, _F64)
 # error_model="numpy": division by zero gives inf/nan as in numpy instead of a Python
 # exception check in the loop (which would also stop it from vectorizing).
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
-# Kernels with multiply-adds of their own, or that inline scalar_math.softplus: fused (see
-# scalar_math.FUSED; the functions they call from scalar_math fuse in any case).
+# Kernels with multiply-adds of their own, or that inline scalar_math.softplus or normal_cdf_pdf:
+# fused (see scalar_math.FUSED; the functions they call from scalar_math fuse in any case).
 _JIT_FUSED = dict(_JIT, **sm.FUSED)
 # Chunk sizes (elements) below which a kernel is not worth another thread.  Measured with
 # benchmarks/threads.py (AMD EPYC, 2 cores, load ~2; 2 threads / serial): exp-family loops gain
@@ -277,7 +277,7 @@ _SQRT_2_OVER_PI = float(np.sqrt(2 / np.pi))
 _CUBIC = 0.044715
 
 
-@njit(**_JIT)
+@njit(**_JIT_FUSED)
 def _gelu_erf_forward(out, x):
     for i in range(x.size):
         v = x[i]
@@ -285,7 +285,7 @@ def _gelu_erf_forward(out, x):
         out[i] = v * cdf
 
 
-@njit(**_JIT)
+@njit(**_JIT_FUSED)
 def _gelu_erf_backward(out, g, x):
     for i in range(x.size):
         v = x[i]

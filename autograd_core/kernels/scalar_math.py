@@ -14,8 +14,9 @@ Multiply-adds may be fused (LLVM's ``contract`` flag, FUSED): where the CPU has 
 ``a * b + c`` rounds once instead of twice, so it is at least as accurate, and it is one
 instruction instead of two (a float32 sigmoid over 1M elements: 2.73 -> 2.00 ms on one core of
 a first-generation Zen EPYC).  The scalar and vector forms of a loop fuse alike, so results do
-not depend on how a loop is chunked.  The normal CDF is the exception: its Veltkamp split
-needs each product rounded on its own, so it is inlined into kernels that do not fuse.
+not depend on how a loop is chunked.  The normal CDF's exact square (a^2 = h + l) is one
+fused multiply-add where the CPU has FMA and Veltkamp's split elsewhere, compiled apart and
+unfused, since the split needs each product rounded on its own.
 
 The stubs below are only callable from inside ``@numba.njit`` code.  Numba's
 on-disk cache keys a kernel on its own file only; `numba_cache` extends that key
@@ -297,6 +298,52 @@ _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _F32 = np.float32
 
 
+def _host_has_fma():
+    """Whether this CPU has fused multiply-add instructions (LLVM's view of the host)."""
+    import llvmlite.binding as llvm
+
+    return bool(llvm.get_host_cpu_features().get("fma"))
+
+
+def _fma(a, b, c):
+    """a * b + c rounded once (llvm.fma: one instruction where the CPU has FMA)."""
+    raise NotImplementedError("scalar_math._fma is only callable inside Numba kernels")
+
+
+def _fma_intrinsic():
+    """The Numba intrinsic behind `_fma`, made at compile time (Numba is loaded by then)."""
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def fused(typingctx, a, b, c):
+        def codegen(context, builder, signature, args):
+            return builder.fma(*args)
+        return a(a, b, c), codegen
+
+    return fused
+
+
+def _square_low_part():
+    """A jitted ``(a, h) -> l`` with h + l = a^2 exactly for h = a * a rounded (float32): one
+    fused multiply-add where the CPU has FMA, else Veltkamp's split of a.  A function of its own,
+    compiled without fused multiply-adds, so that the split's products are each rounded even
+    when the kernel that calls it fuses (made at compile time: Numba is loaded by then)."""
+    from numba import njit as numba_njit
+
+    if _host_has_fma():
+        fma = _fma_intrinsic()
+        return numba_njit(lambda a, h: fma(a, a, -h))
+    split, two = _F32(4097), _F32(2)
+
+    def veltkamp(a, h):
+        p = a * split
+        a_high = p - (p - a)
+        a_low = a - a_high
+        return ((a_high * a_high - h) + two * a_high * a_low) + a_low * a_low
+
+    return numba_njit(veltkamp)
+
+
 @overload(normal_cdf_pdf, inline="always")
 def _normal_cdf_pdf_impl(x):
     from numba import types
@@ -310,7 +357,8 @@ def _normal_cdf_pdf_impl(x):
     if x != types.float32:
         return None
     inv_sqrt2, inv_sqrt_2pi = _F32(_INV_SQRT2), _F32(_INV_SQRT_2PI)
-    half, one, two, split = _F32(0.5), _F32(1), _F32(2), _F32(4097)
+    half, one, two = _F32(0.5), _F32(1), _F32(2)
+    square_low_part = _square_low_part()
 
     def impl_single(x):
         # Phi(x) = erfc(-x/sqrt2)/2, and erfc(-z) = 2 - erfc(z): the tail x < 0 keeps its
@@ -323,12 +371,9 @@ def _normal_cdf_pdf_impl(x):
         # and lose its relative accuracy.
         q = _horner(_ERFC_POLY, t * (one + z * _ERFC_HALF_B))
         # exp(-a^2/2) needs a^2 to more than float32 precision (its rounding error, times a^2/2,
-        # would be amplified in the exponent): a^2 = h + l exactly, by Veltkamp's split of a.
+        # would be amplified in the exponent): a^2 = h + l exactly.
         h = a * a
-        p = a * split
-        a_high = p - (p - a)
-        a_low = a - a_high
-        l = ((a_high * a_high - h) + two * a_high * a_low) + a_low * a_low
+        l = square_low_part(a, h)
         gauss = exp(-half * h) * (one - half * l)
         if abs(x) > _CDF_X_MAX:
             gauss = _F32(0)

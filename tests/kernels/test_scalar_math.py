@@ -143,3 +143,22 @@ def test_normal_cdf_pdf_float64_is_libm():
     relative = np.abs(cdf - truth) / truth / np.finfo(np.float64).eps
     assert np.all(relative <= 2 * (x * x + 4)), float(np.max(relative / (x * x + 4)))
     np.testing.assert_allclose(pdf, np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi), rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("fma", [True, False], ids=["fused", "veltkamp"])
+def test_the_normal_cdf_square_is_exact_on_either_path(monkeypatch, fma):
+    # h + l = a^2 exactly (h = a * a rounded to float32): one fused multiply-add where the CPU has
+    # FMA, Veltkamp's split where it has not; both paths are compiled here, whatever this CPU has.
+    from autograd_core.kernels import jit, scalar_math
+
+    jit.load()
+    if fma and not scalar_math._host_has_fma():
+        pytest.skip("this CPU has no FMA instructions")
+    monkeypatch.setattr(scalar_math, "_host_has_fma", lambda: fma)
+    square_low_part = scalar_math._square_low_part()
+    a = np.abs(np.random.default_rng(7).standard_normal(2000).astype(np.float32)) * np.float32(5)
+    a = np.concatenate([a, np.float32([0, 1e-10, 14.5, 3.0000002])])  # a^2 not subnormal
+    for value in a:
+        h = value * value
+        low = square_low_part(value, h)
+        assert float(h) + float(low) == float(value) ** 2  # exact in float64: 48 bits suffice
