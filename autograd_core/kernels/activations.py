@@ -88,14 +88,11 @@ def _run(kernel, grain, out, operands, params):
     Each element depends on its own inputs only, so any chunking gives the same bits."""
     n = out.size
     if grain is MEMORY_BOUND:
-        # What the call moves; the operands are at most out's size, so most calls are settled
-        # by the bound alone (a generator over the operands costs microseconds per call).
-        touched = out.nbytes * (1 + len(operands))
-        if 2 * touched > parallel.LAST_LEVEL_CACHE_BYTES:
-            touched = out.nbytes + sum([operand.nbytes for operand in operands if operand.__class__ is np.ndarray])
+        touched = out.nbytes  # the bytes the call moves (a scalar operand moves none)
+        for operand in operands:
+            if operand.__class__ is np.ndarray:
+                touched += operand.nbytes
         grain = _CHEAP if 2 * touched > parallel.LAST_LEVEL_CACHE_BYTES else None
-    elif n < 2 * grain:  # too small to split: no thread decision to make
-        grain = None
     parts = 1 if grain is None else parallel.chunk_count(n, grain)
     if parts == 1:
         kernel(out, *operands, *params)

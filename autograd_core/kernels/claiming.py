@@ -293,7 +293,7 @@ def driver_for(kernel, out, operands, params):
     key = tuple(key)
     entry = _ENTRIES.get(key)
     if entry is None:
-        entry = _ENTRIES[key] = _Compiled(key)
+        entry = _ENTRIES[key] = _Compiled()
     return entry.function
 
 
@@ -301,10 +301,9 @@ class _Compiled:
     """An entry-point cache slot: the dispatcher until the first call through it has compiled
     (or loaded) the signature, then that signature's entry point."""
 
-    __slots__ = ("key", "function")
+    __slots__ = ("function",)
 
-    def __init__(self, key):
-        self.key = key
+    def __init__(self):
         self.function = self.first_call
 
     def first_call(self, *args):

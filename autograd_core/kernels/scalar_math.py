@@ -298,20 +298,16 @@ _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _F32 = np.float32
 
 
-def _host_has_fma():
+def host_has_fma():
     """Whether this CPU has fused multiply-add instructions (LLVM's view of the host)."""
     import llvmlite.binding as llvm
 
     return bool(llvm.get_host_cpu_features().get("fma"))
 
 
-def _fma(a, b, c):
-    """a * b + c rounded once (llvm.fma: one instruction where the CPU has FMA)."""
-    raise NotImplementedError("scalar_math._fma is only callable inside Numba kernels")
-
-
 def _fma_intrinsic():
-    """The Numba intrinsic behind `_fma`, made at compile time (Numba is loaded by then)."""
+    """A Numba intrinsic ``fma(a, b, c)``: a * b + c rounded once (llvm.fma, one instruction
+    where the CPU has FMA); made at compile time (Numba is loaded by then)."""
     from numba.extending import intrinsic
 
     @intrinsic
@@ -330,7 +326,7 @@ def _square_low_part():
     when the kernel that calls it fuses (made at compile time: Numba is loaded by then)."""
     from numba import njit as numba_njit
 
-    if _host_has_fma():
+    if host_has_fma():
         fma = _fma_intrinsic()
         return numba_njit(lambda a, h: fma(a, a, -h))
     split, two = _F32(4097), _F32(2)

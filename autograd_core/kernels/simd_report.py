@@ -41,13 +41,6 @@ def widest_register():
     return "xmm"
 
 
-def has_fma():
-    """Whether the host CPU has fused multiply-add instructions (per LLVM's features)."""
-    import llvmlite.binding as llvm
-
-    return bool(llvm.get_host_cpu_features().get("fma"))
-
-
 def _unary(*params):
     return lambda dtype: (np.empty(64, dtype), np.linspace(-4, 4, 64, dtype=dtype)) + params
 

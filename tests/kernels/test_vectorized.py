@@ -5,7 +5,7 @@ and erf calls libm's erf, once per element -- there is no float64 polynomial for
 """
 import pytest
 
-from autograd_core.kernels import simd_report
+from autograd_core.kernels import scalar_math, simd_report
 
 LIBM_PER_ELEMENT = {("gelu_forward", "float64"), ("gelu_backward", "float64"),
                     ("erf", "float32"), ("erf", "float64")}
@@ -33,6 +33,6 @@ FUSED_KERNELS = {"elu_forward", "elu_backward", "sigmoid_forward", "tanh_forward
 @pytest.mark.parametrize("row", [r for r in ROWS if r["kernel"] in FUSED_KERNELS and r["widest"]],
                          ids=lambda r: f"{r['kernel']}-{r['dtype']}")
 def test_exp_family_loops_use_fused_multiply_adds_where_the_cpu_has_them(row):
-    if not simd_report.has_fma():
+    if not scalar_math.host_has_fma():
         pytest.skip("this CPU has no FMA instructions")
     assert row["fused"] >= 5, row  # the polynomial alone has 6 or more multiply-adds
