@@ -101,14 +101,14 @@ NUMPY_TANH_IS_AVX512 = {np.dtype(np.float32): _numpy_runs_avx512("tanh", "float3
 def tanh_forward(x):
     """tanh(x): numpy where its AVX-512 tanh runs (NUMPY_TANH_IS_AVX512), else the Numba kernel
     from 1024 elements (and from LOAD_NUMBA_AT until Numba is loaded)."""
-    if NUMPY_TANH_IS_AVX512.get(x.dtype, True) or not _numba(x.size, 1024):
+    if x.size < 1024 or NUMPY_TANH_IS_AVX512.get(x.dtype, True) or not _numba(x.size):
         return _reference.tanh_forward(x)
     return activations.tanh_forward(x)
 
 
 def tanh_backward(g, y):
     """g (1 - y^2): numpy below 1024 elements (and below LOAD_NUMBA_AT until Numba is loaded)."""
-    if _numba(y.size, 1024):
+    if y.size >= 1024 and _numba(y.size):
         return activations.tanh_backward(g, y)
     return _reference.tanh_backward(g, y)
 

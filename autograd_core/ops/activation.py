@@ -33,7 +33,11 @@ class Activation(Op):
 
     @classmethod
     def forward(cls, ctx, x, **parameters):
-        values = tuple(parameters[name] for name in cls.parameters)
+        if not cls.parameters:  # tanh, sigmoid, relu: the common case, without building a tuple
+            y = cls.forward_kernel(x)
+            ctx.save_for_backward(y if cls.saves_output else x)
+            return y
+        values = tuple([parameters[name] for name in cls.parameters])
         y = cls.forward_kernel(x, *values)
         ctx.parameters = values
         ctx.save_for_backward(y if cls.saves_output else x)
@@ -42,22 +46,29 @@ class Activation(Op):
     @classmethod
     def backward(cls, ctx, g):
         (saved,) = ctx.saved_tensors
-        return g * cls.derivative(ctx.xp, saved, *ctx.parameters)
+        return g * cls.derivative(ctx.xp, saved, *_parameters_of(cls, ctx))
 
     @classmethod
     def plain_backward(cls, ctx, g):
         (saved,) = ctx.saved_tensors
+        if not cls.parameters:  # once per node in every backward: no tuple to unpack
+            return cls.backward_kernel(g, saved)
         return cls.backward_kernel(g, saved, *ctx.parameters)
 
     @classmethod
     def jvp(cls, ctx, t):
         # Elementwise, so the JVP is the VJP's product with the tangent in place of g.
         saved = ctx.output if cls.saves_output else ctx.inputs[0]
-        return t * cls.derivative(ctx.xp, saved, *ctx.parameters)
+        return t * cls.derivative(ctx.xp, saved, *_parameters_of(cls, ctx))
 
     @staticmethod
     def derivative(xp, saved, *parameters):
         raise NotImplementedError
+
+
+def _parameters_of(activation, ctx):
+    """The parameter values forward kept on `ctx` (it keeps none for an activation without any)."""
+    return ctx.parameters if activation.parameters else ()
 
 
 class Tanh(Activation):

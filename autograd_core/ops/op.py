@@ -137,7 +137,9 @@ class Op:
         if ctx.output_arrays is not None:
             # The output is saved: an in-place change of it before backward must be refused.
             counter = result._version
-            ctx.saved_versions = ((counter, counter[0], OUTPUT),) + (ctx.saved_versions or ())
+            versions = ctx.saved_versions
+            ctx.saved_versions = (((counter, counter[0], OUTPUT),) if versions is None else
+                                  ((counter, counter[0], OUTPUT),) + versions)
         if _forward.active:
             forward_ad_state.propagate(cls, ctx, inputs, arrays, result, params)
         return result
@@ -232,26 +234,27 @@ def _saved_sources(ctx, inputs, arrays, out):
         ctx.output_arrays = (out,)
         return _JUST_THE_OUTPUT
     sources = []
-    versions = []
+    versions = None
     for value in saved:
-        if value is out:
+        if value.__class__ is not np.ndarray:
+            sources.append(SAVED_CONSTANT)  # a Python number or None
+        elif value is out:
             sources.append(_JUST_THE_OUTPUT[0])
             ctx.output_arrays = (out,)
-        elif value.__class__ is np.ndarray:
+        else:
             for position, array in enumerate(arrays):
                 if value is array:  # an input as forward saw it (maybe a dtype-cast copy of it)
                     sources.append(position)
                     tensor = inputs[position]
                     if isinstance(tensor, Tensor):
                         counter = tensor._version
-                        versions.append((counter, counter[0], position))
+                        entry = (counter, counter[0], position)
+                        versions = (entry,) if versions is None else versions + (entry,)
                     break
             else:
-                sources.append(SAVED_CONSTANT)
-        else:
-            sources.append(SAVED_CONSTANT)  # a Python number or None
-    if versions:
-        ctx.saved_versions = tuple(versions)
+                sources.append(SAVED_CONSTANT)  # an array made in forward (a mask)
+    if versions is not None:
+        ctx.saved_versions = versions
     sources = tuple(sources)
     return _INTERNED.setdefault(sources, sources)
 
