@@ -331,6 +331,34 @@ def test_the_driver_is_called_through_its_compiled_entry_point_per_argument_type
     assert claiming.driver_for(kernel, out, (g, x), (1 << 70,)) is claiming.drive  # no key: the dispatcher
 
 
+def test_the_driver_calls_the_kernel_instead_of_inlining_it():
+    """Inlined into the claiming loop, a vectorized kernel lost its constants to per-iteration
+    reloads (20-30% slower); the driver must call the kernel's own compiled function.  Checked
+    on a driver compiled here (the cached one has no assembly to read)."""
+    from numba import njit
+    from autograd_core.kernels import claiming
+
+    @njit(nogil=True)
+    def scaled(out, x, c):
+        for i in range(out.size):
+            out[i] = x[i] * c
+
+    fresh_drive = njit(nogil=True)(claiming.drive.py_func)
+    x = np.arange(1000, dtype=np.float32)
+    out = np.empty_like(x)
+    fresh_drive(claiming.Kernel.of(scaled), claiming.new_counters(0), claiming.as_bounds(parallel.split(x.size, 3, 64)),
+                out, (x,), (np.float32(2),), claiming.new_state(), 1)
+    np.testing.assert_array_equal(out, x * 2)  # every chunk ran
+    kernel_symbol = scaled.overloads[scaled.signatures[0]].fndesc.mangled_name
+    (signature,) = fresh_drive.signatures
+    assembly = fresh_drive.inspect_asm(signature)
+    # After LLVM's optimization an instruction still refers to the kernel: the call (or the load
+    # of its address for one), not a copy of its body.
+    uses = [line for line in assembly.splitlines()
+            if kernel_symbol in line and not line.startswith(kernel_symbol) and not line.lstrip().startswith(".")]
+    assert uses, "the driver has no call to the kernel: it was inlined"
+
+
 def test_split_covers_the_range_with_aligned_bounds():
     for n in (0, 1, 63, 64, 1000, 1 << 20, (1 << 20) + 7):
         for parts in (1, 2, 3, 4):
