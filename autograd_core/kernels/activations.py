@@ -146,7 +146,10 @@ def _relu_forward(out, x):
 @njit(**_JIT)
 def _relu_backward(out, g, y):
     for i in range(y.size):
-        out[i] = element(g, i) if y[i] > 0 else 0
+        # g read on every element, not only where y > 0: a conditional read compiles to masked
+        # loads (vmaskmovps), which ran this memory-bound loop ~20% slower (Zen 1, AVX2).
+        grad = element(g, i)
+        out[i] = grad if y[i] > 0 else 0
 
 
 def relu_forward(x):

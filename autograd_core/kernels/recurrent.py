@@ -175,4 +175,5 @@ def elman_relu_backward_step(grad_h, recurrent, h, d_pre):
     batch, size = h.shape
     for b in range(batch):
         for j in range(size):
-            d_pre[b, j] = grad_h[b, j] + recurrent[b, j] if h[b, j] > 0 else 0
+            total = grad_h[b, j] + recurrent[b, j]  # read unconditionally: no masked loads (activations.py)
+            d_pre[b, j] = total if h[b, j] > 0 else 0
