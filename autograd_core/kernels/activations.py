@@ -208,7 +208,8 @@ def _elu_backward(out, g, x, alpha):
     for i in range(x.size):
         v = x[i]
         slope = a * sm.exp(zero if v > zero else v)  # NaN passes through
-        out[i] = element(g, i) if v > zero else element(g, i) * slope
+        grad = element(g, i)  # one unconditional read (two conditional ones became masked loads)
+        out[i] = grad if v > zero else grad * slope
 
 
 def elu_forward(x, alpha):
@@ -363,7 +364,8 @@ def _softplus_backward(out, g, x, beta, threshold):
     for i in range(x.size):
         z = x[i] * b
         s = sm.sigmoid(z)
-        out[i] = element(g, i) if z > limit else element(g, i) * s
+        grad = element(g, i)  # one unconditional read, as in _elu_backward
+        out[i] = grad if z > limit else grad * s
 
 
 def softplus_forward(x, beta, threshold):

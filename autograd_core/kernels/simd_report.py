@@ -27,6 +27,9 @@ _PACKED = re.compile(r"^\s*" + _ARITHMETIC + r"p[sd]\b.*%([xyz])mm", re.MULTILIN
 _SCALAR = re.compile(r"^\s*" + _ARITHMETIC + r"s[sd]\b", re.MULTILINE)
 # Packed fused multiply-adds (vfmadd231ps and kin), counted apart as well.
 _FUSED = re.compile(r"^\s*vfn?m(?:add|sub)\w*p[sd]\b.*%[xyz]mm", re.MULTILINE)
+# Masked loads and stores (AVX's vmaskmovps/pd, AVX-512's {%k} write masks): what a read made only
+# under a condition (``g[i] if y[i] > 0 else 0``) compiles to, and slower than a plain load.
+_MASKED = re.compile(r"^\s*(?:vmaskmovp[sd]\b|vmovup[sd]\b.*\{%k[1-7]\})", re.MULTILINE)
 
 
 def widest_register():
@@ -70,7 +73,7 @@ def kernels():
 
 def inspect(function, arguments):
     """{'xmm'|'ymm'|'zmm': packed arithmetic instructions per register width, 'scalar': scalar ones,
-    'fused': packed fused multiply-adds among them}."""
+    'fused': packed fused multiply-adds among them, 'masked': masked moves}."""
     import numba
 
     jit.load()
@@ -84,6 +87,7 @@ def inspect(function, arguments):
         counts[match.group(1) + "mm"] += 1
     counts["scalar"] = len(_SCALAR.findall(asm))
     counts["fused"] = len(_FUSED.findall(asm))
+    counts["masked"] = len(_MASKED.findall(asm))
     return counts
 
 
