@@ -22,10 +22,10 @@ def main():
     machine = dict(machine_info(), numpy_simd=numpy_simd(), widest_register=simd_report.widest_register())
     rows = simd_report.report()
     print(f"CPU: {machine['cpu']}; widest vector register: {machine['widest_register']}")
-    print(f"{'kernel':20s} {'dtype':8s} {'widest':7s} {'xmm':>5s} {'ymm':>5s} {'zmm':>5s} {'scalar':>7s} {'fused':>6s}")
+    print(f"{'kernel':20s} {'dtype':8s} {'widest':7s} {'xmm':>5s} {'ymm':>5s} {'zmm':>5s} {'scalar':>7s} {'fused':>6s} {'masked':>7s}")
     for row in rows:
         print(f"{row['kernel']:20s} {row['dtype']:8s} {row['widest'] or 'none':7s} "
-              f"{row['xmm']:5d} {row['ymm']:5d} {row['zmm']:5d} {row['scalar']:7d} {row['fused']:6d}")
+              f"{row['xmm']:5d} {row['ymm']:5d} {row['zmm']:5d} {row['scalar']:7d} {row['fused']:6d} {row['masked']:7d}")
     short = [f"{r['kernel']}/{r['dtype']}" for r in rows if r["widest"] != machine["widest_register"]]
     print("narrower than the machine allows:", ", ".join(short) or "none")
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
