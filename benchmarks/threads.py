@@ -220,8 +220,8 @@ def part_idle(threads, repeats):
 def part_memory_bound(repeats):
     """Memory-bound kernels (relu backward, leaky_relu forward, sum()) at 2**20, 2**22, 2**24
     float32, grains lowered so that they split: serial against 2 threads."""
-    saved = (activations._CHEAP, reductions.GRAIN, parallel.LAST_LEVEL_CACHE_BYTES)
-    activations._CHEAP = reductions.GRAIN = 1 << 17
+    saved = (activations._CHEAP, reductions.GRAIN, reductions.SPLIT_GRAIN, parallel.LAST_LEVEL_CACHE_BYTES)
+    activations._CHEAP = reductions.GRAIN = reductions.SPLIT_GRAIN = 1 << 17
     parallel.LAST_LEVEL_CACHE_BYTES = 0  # memory-bound loops split whatever their size
     table = {}
     try:
@@ -238,14 +238,15 @@ def part_memory_bound(repeats):
                 print(f"{name:20s} 2**{exponent}: serial {times['serial'] * 1e3:.3f} ms, 2 threads "
                       f"{times['parallel'] * 1e3:.3f} ms, ratio {times['parallel'] / times['serial']:.2f}", flush=True)
     finally:
-        activations._CHEAP, reductions.GRAIN, parallel.LAST_LEVEL_CACHE_BYTES = saved
+        activations._CHEAP, reductions.GRAIN, reductions.SPLIT_GRAIN, parallel.LAST_LEVEL_CACHE_BYTES = saved
     return table
 
 
 def part_sweep(repeats):
     """Forced 2-way split vs serial at each size, per kernel kind: where the split starts to pay."""
     rng = np.random.default_rng(2)
-    saved = (activations._CHEAP, activations._COSTLY, rows.ROW_GRAIN, reductions.GRAIN, parallel.LAST_LEVEL_CACHE_BYTES)
+    saved = (activations._CHEAP, activations._COSTLY, rows.ROW_GRAIN, reductions.GRAIN, reductions.SPLIT_GRAIN,
+             parallel.LAST_LEVEL_CACHE_BYTES)
     table = {}
     try:
         for exponent in range(11, 21):
@@ -259,12 +260,12 @@ def part_sweep(repeats):
                      "sum_columns": row["sum_columns"]}
             for name, run in cases.items():
                 def forced():
-                    activations._CHEAP = activations._COSTLY = rows.ROW_GRAIN = reductions.GRAIN = 1
+                    activations._CHEAP = activations._COSTLY = rows.ROW_GRAIN = reductions.GRAIN = reductions.SPLIT_GRAIN = 1
                     parallel.LAST_LEVEL_CACHE_BYTES = 0
                     ag.set_num_threads(2)
 
                 def serial():
-                    (activations._CHEAP, activations._COSTLY, rows.ROW_GRAIN, reductions.GRAIN,
+                    (activations._CHEAP, activations._COSTLY, rows.ROW_GRAIN, reductions.GRAIN, reductions.SPLIT_GRAIN,
                      parallel.LAST_LEVEL_CACHE_BYTES) = saved
                     ag.set_num_threads(1)
 
@@ -274,7 +275,7 @@ def part_sweep(repeats):
                 print(f"{name:24s} {size:8d}: serial {times['serial'] * 1e6:9.1f} us  split "
                       f"{times['split'] * 1e6:9.1f} us  ratio {times['split'] / times['serial']:.2f}", flush=True)
     finally:
-        (activations._CHEAP, activations._COSTLY, rows.ROW_GRAIN, reductions.GRAIN,
+        (activations._CHEAP, activations._COSTLY, rows.ROW_GRAIN, reductions.GRAIN, reductions.SPLIT_GRAIN,
          parallel.LAST_LEVEL_CACHE_BYTES) = saved
     return table
 

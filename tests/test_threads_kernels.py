@@ -38,6 +38,7 @@ def small_grains(monkeypatch):
     monkeypatch.setattr(parallel, "LAST_LEVEL_CACHE_BYTES", 0)  # memory-bound loops split at any size
     monkeypatch.setattr(rows, "ROW_GRAIN", 4096)
     monkeypatch.setattr(reductions, "GRAIN", 4096)
+    monkeypatch.setattr(reductions, "SPLIT_GRAIN", 4096)
 
 
 def _chunk_counts(monkeypatch):
