@@ -359,6 +359,15 @@ def test_the_driver_calls_the_kernel_instead_of_inlining_it():
             if kernel_symbol in line and not line.startswith(kernel_symbol) and not line.lstrip().startswith(".")]
     assert uses, "the driver has no call to the kernel: it was inlined"
 
+    @njit(nogil=True)
+    def failing(out, x):  # as a kernel does under NUMBA_BOUNDSCHECK=1 when an index is out of range
+        if x[0] >= 0:
+            raise IndexError("chunk failed")
+
+    with pytest.raises(IndexError, match="chunk failed"):  # the call's error status is not dropped
+        fresh_drive(claiming.Kernel.of(failing), claiming.new_counters(0), claiming.as_bounds(parallel.split(x.size, 3, 64)),
+                    out, (x,), (), claiming.new_state(), 1)
+
 
 def test_split_covers_the_range_with_aligned_bounds():
     for n in (0, 1, 63, 64, 1000, 1 << 20, (1 << 20) + 7):

@@ -219,12 +219,15 @@ def call_apart(typingctx, handle, arguments):
         context.add_linking_libs([compiled.library])
         values = [builder.extract_value(args[1], i) for i in range(len(argument_types))]
         function = context.declare_function(builder.module, compiled.fndesc)
-        # The kernels return nothing and raise nothing (see `drive`), so the status is not read.
-        context.call_conv.call_function(builder, function, compiled.signature.return_type,
-                                        compiled.signature.args, values)
+        status, _ = context.call_conv.call_function(builder, function, compiled.signature.return_type,
+                                                   compiled.signature.args, values)
         for instruction in builder.block.instructions:
             if isinstance(instruction, ir.CallInstr) and instruction.callee is function:
                 instruction.attributes.add("noinline")
+        # The kernels raise nothing (see `drive`), unless a user turns Numba's bounds checks on:
+        # an exception then leaves the driver, as it would from an inlined call.
+        with cgutils.if_unlikely(builder, status.is_error):
+            context.call_conv.return_status_propagate(builder, status)
         return context.get_dummy_value()
 
     return types.none(handle, arguments), codegen
