@@ -113,7 +113,7 @@ def test_memory_bound_loops_split_only_beyond_half_the_last_level_cache(monkeypa
     monkeypatch.setattr(parallel, "LAST_LEVEL_CACHE_BYTES", (6 << 20) - 1)
     kernels.relu_backward(g, y)
     kernels.relu_forward(x)
-    assert seen == [4]  # 2**18 elements in chunks of at least activations._CHEAP
+    assert seen == [2]  # one contiguous chunk per thread (parallel.MEMORY_BOUND_CHUNKS_PER_THREAD)
     seen.clear()
     kernels.relu_backward(np.broadcast_to(np.float32(1), x.shape), y)  # g a number: 2 MiB moved
     assert seen == []

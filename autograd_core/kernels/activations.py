@@ -87,13 +87,15 @@ def _run(kernel, grain, out, operands, params):
     elements run on get_num_threads() threads (a scalar operand is passed whole to every chunk).
     Each element depends on its own inputs only, so any chunking gives the same bits."""
     n = out.size
+    per_thread = None
     if grain is MEMORY_BOUND:
         touched = out.nbytes  # the bytes the call moves (a scalar operand moves none)
         for operand in operands:
             if operand.__class__ is np.ndarray:
                 touched += operand.nbytes
         grain = _CHEAP if 2 * touched > parallel.LAST_LEVEL_CACHE_BYTES else None
-    parts = 1 if grain is None else parallel.chunk_count(n, grain)
+        per_thread = parallel.MEMORY_BOUND_CHUNKS_PER_THREAD
+    parts = 1 if grain is None else parallel.chunk_count(n, grain, per_thread)
     if parts == 1:
         kernel(out, *operands, *params)
         return out
