@@ -59,14 +59,6 @@ def _sum_rows(out, x, scale):
 
 
 @njit(**_JIT)
-def _piece_sums(out, values, piece):
-    """out[p] = sum(values[p * piece:(p + 1) * piece]) in float64."""
-    n = values.size
-    for p in range(out.size):
-        out[p] = _row_sum(values[p * piece:min((p + 1) * piece, n)])
-
-
-@njit(**_JIT)
 def _sum_columns(out, x, scale, first, last):
     """out[o, k] = scale * sum over the middle axis of the (outer, n, inner) array x, for the
     columns first <= k < last; vectorized along inner."""
@@ -113,19 +105,19 @@ def _sum_2d(rows, scale):
     out = np.empty(count, rows.dtype)
     if count == 1 and n >= 2 * PIECE:
         values = rows.reshape(-1)
+        # The whole pieces as the rows of a 2-D view (their float64 sums, scale 1), the shorter
+        # last piece apart.
         pieces, tail = divmod(n, PIECE)
+        body = pieces * PIECE
+        whole = values[:body].reshape(pieces, PIECE)
         partial = np.empty(pieces + (1 if tail else 0))
         parts = parallel.chunk_count(n, SPLIT_GRAIN)
         if parts == 1:
-            _piece_sums(partial, values, PIECE)
+            _sum_rows(partial[:pieces], whole, 1.0)
         else:
-            # The whole pieces as the rows of a 2-D view, the tail piece apart: the same sums as
-            # _piece_sums makes (_sum_rows with scale 1).
-            body = pieces * PIECE
-            parallel.run_split(_sum_rows, partial[:pieces], (values[:body].reshape(pieces, PIECE),), (1.0,),
-                               parallel.split(pieces, min(parts, pieces)))
-            if tail:
-                _piece_sums(partial[pieces:], values[body:], PIECE)
+            parallel.run_split(_sum_rows, partial[:pieces], (whole,), (1.0,), parallel.split(pieces, min(parts, pieces)))
+        if tail:
+            partial[pieces] = _row_sum(values[body:])
         out[0] = float(np.sum(partial)) * scale
         return out
     parts = min(parallel.chunk_count(count * n, SPLIT_GRAIN), count)

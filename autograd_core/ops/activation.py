@@ -33,13 +33,11 @@ class Activation(Op):
 
     @classmethod
     def forward(cls, ctx, x, **parameters):
-        if not cls.parameters:  # tanh, sigmoid, relu: the common case, without building a tuple
+        if cls.parameters:
+            values = ctx.parameters = tuple([parameters[name] for name in cls.parameters])
+            y = cls.forward_kernel(x, *values)
+        else:  # tanh, sigmoid, relu: the common case, without building a tuple
             y = cls.forward_kernel(x)
-            ctx.save_for_backward(y if cls.saves_output else x)
-            return y
-        values = tuple([parameters[name] for name in cls.parameters])
-        y = cls.forward_kernel(x, *values)
-        ctx.parameters = values
         ctx.save_for_backward(y if cls.saves_output else x)
         return y
 

@@ -137,9 +137,8 @@ class Op:
         if ctx.output_arrays is not None:
             # The output is saved: an in-place change of it before backward must be refused.
             counter = result._version
-            versions = ctx.saved_versions
-            ctx.saved_versions = (((counter, counter[0], OUTPUT),) if versions is None else
-                                  ((counter, counter[0], OUTPUT),) + versions)
+            entry, versions = (counter, counter[0], OUTPUT), ctx.saved_versions
+            ctx.saved_versions = (entry,) if versions is None else (entry,) + versions
         if _forward.active:
             forward_ad_state.propagate(cls, ctx, inputs, arrays, result, params)
         return result
